@@ -1,0 +1,219 @@
+"""Admission before a request goes upstream, and settlement after: limits, caps, credits, usage."""
+
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.gateway_request import GatewayRequest
+from application.ports.clock import Clock
+from application.ports.credits import CreditLedger
+from application.ports.rate_limiter import RateLimiter, SpendCounter
+from application.ports.upstream import ModelCatalog
+from application.ports.usage import UsageQueries, UsageRecorder
+from application.principal import Principal
+from domain.catalog import ModelInfo
+from domain.credits import release_entry, reserve_entry, settle_entry
+from domain.errors import InsufficientCredits, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
+from domain.money import micros_to_usd
+from domain.plans import Period, Subject, period_end, period_start
+from domain.pricing import Usage, charge_micros, cost_from_catalog, estimate_prompt_tokens, worst_case_micros
+from domain.rate_policy import Decision, LimitCheck, tightest
+from domain.usage import Outcome, UsageRecord
+
+log = logging.getLogger("sluice.metering")
+
+# Model ids the upstream routes itself (auto-routers, presets) need not appear in its catalogue.
+_ROUTED_PREFIXES = ("openrouter/", "@preset/")
+_CHARS_PER_TOKEN = 4
+_CAP_WORDS = {Period.DAY: "daily", Period.WEEK: "weekly", Period.MONTH: "monthly"}
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    request_id: str
+    principal: Principal
+    request: GatewayRequest
+    model: ModelInfo | None
+    reserved_micros: int
+    decision: Decision | None  # the tightest rate decision, for the response headers
+    started: float  # monotonic seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    usage: Usage
+    charged_micros: int
+
+
+class Meter:
+    def __init__(
+        self,
+        *,
+        limiter: RateLimiter,
+        spend: SpendCounter,
+        ledger: CreditLedger,
+        catalog: ModelCatalog,
+        recorder: UsageRecorder,
+        usage_queries: UsageQueries,
+        clock: Clock,
+        gateway_models: frozenset[str] | None = None,
+    ) -> None:
+        self._limiter = limiter
+        self._spend = spend
+        self._ledger = ledger
+        self._catalog = catalog
+        self._recorder = recorder
+        self._usage = usage_queries
+        self._clock = clock
+        self._gateway_models = gateway_models
+
+    async def admit(self, principal: Principal, request: GatewayRequest) -> Admission:
+        model = await self._authorize_model(principal, request.model)
+        decision = await self._take_rate_decision(principal, request)
+        await self._check_spend_caps(principal)
+        request_id = "req_" + secrets.token_hex(12)
+        reserved = await self._reserve(principal, request, model, request_id)
+        return Admission(request_id, principal, request, model, reserved, decision, self._clock.monotonic())
+
+    async def _authorize_model(self, principal: Principal, model_id: str) -> ModelInfo | None:
+        allowed = (
+            principal.plan.allows_model(model_id)
+            and principal.key.allows_model(model_id)
+            and (self._gateway_models is None or model_id in self._gateway_models)
+        )
+        if not allowed:
+            raise ModelNotAllowed(f"The model '{model_id}' is not available on your plan.")
+        model = await self._catalog.get(model_id)
+        if model is None and not model_id.startswith(_ROUTED_PREFIXES) and await self._catalog.known():
+            raise UnknownModel(f"Model '{model_id}' not found")
+        return model
+
+    async def _take_rate_decision(self, principal: Principal, request: GatewayRequest) -> Decision | None:
+        policies = principal.plan.policies_for(request.endpoint)
+        if not policies:
+            return None
+        subjects = {
+            Subject.ACCOUNT: principal.account.id,
+            Subject.KEY: principal.key.id,
+            Subject.IP: request.client_ip or "unknown",
+        }
+        checks = [
+            LimitCheck(f"rl:{p.name}:{p.subject}:{subjects[p.subject]}", p.limit, p.window_seconds) for p in policies
+        ]
+        decisions = await self._limiter.acquire(checks)
+        for policy, decision in zip(policies, decisions, strict=True):
+            if not decision.allowed:
+                raise RateLimited(
+                    f"Rate limit exceeded: {policy.limit} requests per {policy.interval_label()} "
+                    f"({policy.name}). Retry in {math.ceil(decision.retry_after)} s.",
+                    bucket=policy.name,
+                    decision=tightest(decisions) or decision,
+                )
+        return tightest(decisions)
+
+    def _cap_key(self, principal: Principal, period: Period) -> tuple[str, int]:
+        now = self._clock.now()
+        start = period_start(period, now)
+        ttl = int((period_end(period, now) - now + timedelta(days=1)).total_seconds())
+        return f"spend:{principal.account.id}:{period}:{start:%Y%m%d}", ttl
+
+    async def _check_spend_caps(self, principal: Principal) -> None:
+        for cap in principal.plan.spend_caps:
+            key, ttl = self._cap_key(principal, cap.period)
+            spent = await self._spend.spent(key)
+            if spent is None:
+                since = period_start(cap.period, self._clock.now())
+                spent = await self._usage.charged_since(principal.account.id, since)
+                await self._spend.seed(key, spent, ttl)
+            if spent >= cap.limit_micros:
+                raise SpendCapReached(
+                    f"The {_CAP_WORDS[cap.period]} spend cap of ${micros_to_usd(cap.limit_micros):.2f} is reached."
+                )
+
+    async def _reserve(
+        self, principal: Principal, request: GatewayRequest, model: ModelInfo | None, request_id: str
+    ) -> int:
+        plan = principal.plan
+        if not plan.prepaid:
+            return 0
+        amount = worst_case_micros(plan, model, len(request.body), request.max_tokens)
+        if amount <= 0:
+            return 0
+        account_id = principal.account.id
+        balance = await self._ledger.balance(account_id)
+        entry = reserve_entry(account_id, amount, balance, request_id, self._clock.now())
+        if await self._ledger.reserve(entry) is None:
+            balance = await self._ledger.balance(account_id)
+            raise InsufficientCredits(
+                f"Insufficient credits. Required: {amount}, Available: {max(balance, 0)}",
+                required=amount,
+                available=max(balance, 0),
+            )
+        return amount
+
+    async def settle(
+        self,
+        admission: Admission,
+        *,
+        outcome: Outcome,
+        http_status: int,
+        usage: Usage | None = None,
+        generated_chars: int = 0,
+    ) -> Settlement:
+        """Closes the request exactly once: charges what it cost, or releases it when it failed."""
+        principal, request = admission.principal, admission.request
+        account_id = principal.account.id
+        now = self._clock.now()
+        if outcome is Outcome.UPSTREAM_ERROR:
+            usage, charged = Usage(), 0
+        else:
+            usage = usage or self._estimate(admission, generated_chars)
+            cost = usage.cost_micros
+            if cost is None:
+                cost = cost_from_catalog(admission.model, usage) or 0
+                usage = Usage(usage.prompt_tokens, usage.completion_tokens, cost)
+            charged = charge_micros(principal.plan, cost)
+        try:
+            if admission.reserved_micros or (principal.plan.prepaid and charged):
+                entry = (
+                    release_entry(account_id, admission.reserved_micros, admission.request_id, now)
+                    if outcome is Outcome.UPSTREAM_ERROR
+                    else settle_entry(account_id, admission.reserved_micros, charged, admission.request_id, now)
+                )
+                await self._ledger.append(entry)
+            for cap in principal.plan.spend_caps:
+                if charged:
+                    key, ttl = self._cap_key(principal, cap.period)
+                    await self._spend.add(key, charged, ttl)
+        except Exception:
+            # The usage record below still carries the charge, so nothing is lost; an operator
+            # can reconcile the ledger from it.
+            log.exception("settling %s failed", admission.request_id)
+        self._recorder.record(
+            UsageRecord(
+                id=admission.request_id,
+                account_id=account_id,
+                key_id=principal.key.id,
+                endpoint=request.endpoint.value,
+                model=request.model,
+                outcome=outcome,
+                http_status=http_status,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_micros=usage.cost_micros or 0,
+                charged_micros=charged,
+                latency_ms=int((self._clock.monotonic() - admission.started) * 1000),
+                streamed=request.stream,
+                created_at=now,
+            )
+        )
+        return Settlement(usage, charged)
+
+    def _estimate(self, admission: Admission, generated_chars: int) -> Usage:
+        """A stream cut off before its usage frame is billed from what was seen of it."""
+        return Usage(
+            prompt_tokens=estimate_prompt_tokens(len(admission.request.body), admission.model),
+            completion_tokens=math.ceil(generated_chars / _CHARS_PER_TOKEN),
+        )

@@ -1,0 +1,17 @@
+from typing import Protocol
+
+from domain.accounts import Account
+
+
+class AccountRepository(Protocol):
+    async def add(self, account: Account) -> None:
+        """Raises Conflict when the email is taken."""
+        ...
+
+    async def get(self, account_id: str) -> Account | None: ...
+
+    async def get_by_email(self, email: str) -> Account | None: ...
+
+    async def save(self, account: Account) -> None:
+        """Persists status, role and plan of an existing account."""
+        ...

@@ -1,0 +1,75 @@
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.catalog import ModelInfo
+from domain.pricing import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamReply:
+    """A finished (non-streaming) upstream answer, body already in the client's wire format."""
+
+    status: int
+    body: bytes
+    usage: Usage | None
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFrame:
+    """One server-sent event as it arrived, with what metering needs read off it."""
+
+    raw: bytes  # the complete frame, ending in a blank line
+    usage: Usage | None = None  # set on the frame that reports usage
+    usage_only: bool = False  # a frame that carries nothing but usage (choices == [])
+    content_chars: int = 0  # generated characters in this frame, for billing a cut-off stream
+    error: str | None = None  # an error the upstream reported mid-stream
+    done: bool = False  # the `[DONE]` sentinel
+
+
+class UpstreamError(Exception):
+    """The upstream failed. `status` is what the client should see; `kind` is for metrics."""
+
+    def __init__(self, status: int, message: str, kind: str, body: bytes | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.kind = kind
+        self.body = body
+
+
+class UpstreamStream(Protocol):
+    def __aiter__(self) -> AsyncIterator[StreamFrame]: ...
+
+    async def aclose(self) -> None:
+        """Closes the upstream request (called when the client goes away)."""
+        ...
+
+
+class Upstream(Protocol):
+    async def complete(self, path: str, body: bytes) -> UpstreamReply:
+        """POSTs a JSON body; raises UpstreamError on failure (never returns an error body)."""
+        ...
+
+    async def stream(self, path: str, body: bytes) -> UpstreamStream:
+        """Opens an SSE stream; raises UpstreamError when it cannot be opened."""
+        ...
+
+    async def list_models(self, path: str) -> bytes:
+        """The upstream's model list as it sent it."""
+        ...
+
+
+class ModelCatalog(Protocol):
+    async def get(self, model_id: str) -> ModelInfo | None:
+        """None when the upstream does not list the model (or the catalogue is unreachable)."""
+        ...
+
+    async def listing(self, kind: str) -> bytes:
+        """The cached raw list for `kind` ("models" or "embeddings"), for GET /models."""
+        ...
+
+    async def known(self) -> bool:
+        """Whether a catalogue could be loaded at all (an unknown model is only a 404 if so)."""
+        ...

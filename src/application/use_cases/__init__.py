@@ -1,0 +1,1 @@
+"""Use cases: one class per verb, each with a single `execute`."""

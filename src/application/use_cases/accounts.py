@@ -1,0 +1,45 @@
+from application.plan_book import PlanBook
+from application.ports.accounts import AccountRepository
+from application.ports.clock import Clock
+from domain.accounts import Account, new_account, normalize_email
+from domain.errors import Conflict, NotFound
+
+
+class CreateAccount:
+    def __init__(self, accounts: AccountRepository, plans: PlanBook, clock: Clock) -> None:
+        self._accounts = accounts
+        self._plans = plans
+        self._clock = clock
+
+    async def execute(self, email: str, plan: str | None = None, *, admin: bool = False) -> Account:
+        plan_name = self._plans.require(plan).name if plan else self._plans.default_name
+        account = new_account(email, plan_name, self._clock.now(), admin=admin)
+        if await self._accounts.get_by_email(account.email) is not None:
+            raise Conflict(f"an account for {account.email} exists already")
+        await self._accounts.add(account)
+        return account
+
+
+class FindAccount:
+    def __init__(self, accounts: AccountRepository) -> None:
+        self._accounts = accounts
+
+    async def execute(self, email: str) -> Account:
+        account = await self._accounts.get_by_email(normalize_email(email))
+        if account is None:
+            raise NotFound(f"no account for {email}")
+        return account
+
+
+class SetAccountBanned:
+    """Bans or unbans; a banned account's keys answer 403 within the key cache's lifetime."""
+
+    def __init__(self, accounts: AccountRepository) -> None:
+        self._accounts = accounts
+        self._find = FindAccount(accounts)
+
+    async def execute(self, email: str, banned: bool) -> Account:
+        account = await self._find.execute(email)
+        changed = account.banned() if banned else account.unbanned()
+        await self._accounts.save(changed)
+        return changed

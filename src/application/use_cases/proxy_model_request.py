@@ -1,0 +1,46 @@
+"""A metered, non-streaming model call: admit, forward, settle."""
+
+import asyncio
+from dataclasses import dataclass
+
+from application.background import BackgroundTasks
+from application.gateway_request import GatewayRequest
+from application.metering import Meter
+from application.ports.upstream import Upstream, UpstreamError, UpstreamReply
+from application.principal import Principal
+from domain.rate_policy import Decision
+from domain.usage import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Proxied:
+    """Exactly one of `reply` and `error` is set."""
+
+    request_id: str
+    decision: Decision | None
+    reply: UpstreamReply | None = None
+    error: UpstreamError | None = None
+
+
+class ProxyModelRequest:
+    def __init__(self, meter: Meter, upstream: Upstream, tasks: BackgroundTasks) -> None:
+        self._meter = meter
+        self._upstream = upstream
+        self._tasks = tasks
+
+    async def execute(self, principal: Principal, request: GatewayRequest) -> Proxied:
+        admission = await self._meter.admit(principal, request)
+        try:
+            reply = await self._upstream.complete(request.upstream_path, request.body)
+        except UpstreamError as error:
+            self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=error.status))
+            return Proxied(admission.request_id, admission.decision, error=error)
+        except asyncio.CancelledError:
+            # Nobody will read the answer; the upstream call was abandoned before it finished.
+            self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=499))
+            raise
+        # Settlement runs beside the response so a ledger write never delays the client.
+        self._tasks.spawn(
+            self._meter.settle(admission, outcome=Outcome.OK, http_status=reply.status, usage=reply.usage)
+        )
+        return Proxied(admission.request_id, admission.decision, reply=reply)

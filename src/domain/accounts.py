@@ -1,0 +1,59 @@
+"""Accounts: a person or a service that owns keys, a plan and a balance."""
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InvalidRequest
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    BANNED = "banned"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    email: str
+    role: Role
+    status: AccountStatus
+    plan: str
+    created_at: datetime
+
+    @property
+    def is_banned(self) -> bool:
+        return self.status is AccountStatus.BANNED
+
+    def banned(self) -> "Account":
+        return replace(self, status=AccountStatus.BANNED)
+
+    def unbanned(self) -> "Account":
+        return replace(self, status=AccountStatus.ACTIVE)
+
+
+def normalize_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not _EMAIL.match(cleaned) or len(cleaned) > 320:
+        raise InvalidRequest(f"not an email address: {email!r}", param="email")
+    return cleaned
+
+
+def new_account(email: str, plan: str, now: datetime, *, admin: bool = False) -> Account:
+    return Account(
+        id="acct_" + secrets.token_hex(8),
+        email=normalize_email(email),
+        role=Role.ADMIN if admin else Role.USER,
+        status=AccountStatus.ACTIVE,
+        plan=plan,
+        created_at=now,
+    )

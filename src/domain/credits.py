@@ -1,0 +1,57 @@
+"""The credits ledger: every change of balance is an entry, so balance = sum of entries.
+
+A request reserves its worst case before it goes upstream and then either settles (returning
+what it did not use, or taking what it overran) or is released (a failed call costs nothing).
+Each entry carries an idempotency key; a store writes an entry at most once per key, so a retry
+never bills twice.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InsufficientCredits, InvalidRequest
+
+
+class EntryKind(StrEnum):
+    GRANT = "grant"
+    RESERVE = "reserve"
+    SETTLE = "settle"
+    RELEASE = "release"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    account_id: str
+    kind: EntryKind
+    amount_micros: int  # signed: grants and releases add, reservations take
+    idempotency_key: str
+    created_at: datetime
+    note: str = ""
+
+
+def grant_entry(account_id: str, amount_micros: int, key: str, now: datetime, note: str = "") -> LedgerEntry:
+    if amount_micros == 0:
+        raise InvalidRequest("a grant of zero changes nothing", param="amount")
+    return LedgerEntry(account_id, EntryKind.GRANT, amount_micros, key, now, note)
+
+
+def reserve_entry(account_id: str, amount_micros: int, balance: int, request_id: str, now: datetime) -> LedgerEntry:
+    """Refuses when the balance cannot cover the worst case (and when it is empty, always)."""
+    if balance <= 0 or balance < amount_micros:
+        raise InsufficientCredits(
+            f"Insufficient credits. Required: {amount_micros}, Available: {max(balance, 0)}",
+            required=amount_micros,
+            available=max(balance, 0),
+        )
+    return LedgerEntry(account_id, EntryKind.RESERVE, -amount_micros, f"{request_id}:reserve", now)
+
+
+def settle_entry(account_id: str, reserved: int, actual: int, request_id: str, now: datetime) -> LedgerEntry:
+    """Gives back the unused part of a reservation, or takes the overrun."""
+    return LedgerEntry(account_id, EntryKind.SETTLE, reserved - actual, f"{request_id}:settle", now)
+
+
+def release_entry(account_id: str, reserved: int, request_id: str, now: datetime) -> LedgerEntry:
+    # Shares the settle key on purpose: a request is closed exactly once, settled or released.
+    return LedgerEntry(account_id, EntryKind.RELEASE, reserved, f"{request_id}:settle", now)

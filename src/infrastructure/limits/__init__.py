@@ -1,0 +1,1 @@
+"""Rate limiter and spend counter adapters: `memory` (one process) and `redis` (shared)."""

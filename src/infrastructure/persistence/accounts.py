@@ -1,0 +1,71 @@
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.accounts import Account, AccountStatus, Role
+from domain.errors import Conflict
+from infrastructure.persistence.tables import accounts
+
+_COLUMNS = (
+    accounts.c.id,
+    accounts.c.email,
+    accounts.c.role,
+    accounts.c.status,
+    accounts.c.plan,
+    accounts.c.created_at,
+)
+
+
+def account_from_row(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        email=row.email,
+        role=Role(row.role),
+        status=AccountStatus(row.status),
+        plan=row.plan,
+        created_at=row.created_at,
+    )
+
+
+class SqlAccountRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add(self, account: Account) -> None:
+        values = {
+            "id": account.id,
+            "email": account.email,
+            "role": account.role.value,
+            "status": account.status.value,
+            "plan": account.plan,
+            "balance_micros": 0,
+            "created_at": account.created_at,
+        }
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(insert(accounts), values)
+        except IntegrityError as exc:
+            # The email is the only unique column a caller controls (ids are random).
+            raise Conflict(f"an account for {account.email} exists already") from exc
+
+    async def get(self, account_id: str) -> Account | None:
+        return await self._one(accounts.c.id == account_id)
+
+    async def get_by_email(self, email: str) -> Account | None:
+        return await self._one(accounts.c.email == email)
+
+    async def save(self, account: Account) -> None:
+        statement = (
+            update(accounts)
+            .where(accounts.c.id == account.id)
+            .values(role=account.role.value, status=account.status.value, plan=account.plan)
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(statement)
+
+    async def _one(self, condition: Any) -> Account | None:
+        async with self._sessions() as session:
+            row = (await session.execute(select(*_COLUMNS).where(condition))).first()
+        return None if row is None else account_from_row(row)

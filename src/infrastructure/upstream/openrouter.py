@@ -1,0 +1,434 @@
+"""The `Upstream` port over HTTP: OpenRouter, or any OpenAI-compatible server.
+
+One pooled `httpx.AsyncClient` on the aiohttp transport (`httpx_aiohttp.AiohttpTransport`), which
+measured markedly faster than httpx's own transport. Request bodies go out byte for byte; only the
+gateway's credentials and OpenRouter's attribution headers are added. Every failure becomes an
+`UpstreamError` whose status is what the gateway's client should see:
+
+==========================================  ======  ==============
+upstream outcome                            status  kind
+==========================================  ======  ==============
+connection refused / DNS / TLS failure      503     ``connect``
+connect or read timeout                     504     ``timeout``
+closed the connection without answering     502     ``disconnected``
+400, 404, 413, 422, 429 and other 4xx       same    ``status_4xx``
+401, 402, 403 (the gateway's own key)       502     ``status_4xx``
+503, 504                                    same    ``status_5xx``
+other 5xx                                   502     ``status_5xx``
+200 with an ``{"error": ...}`` body         code    as for status
+200 whose body is not JSON, 1xx, 3xx        502     ``protocol``
+stream ends without ``[DONE]``              502     ``stream_broken``
+stream silent for ``stream_idle_timeout``   504     ``timeout``
+==========================================  ======  ==============
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+
+import aiohttp
+import httpx
+import msgspec
+from httpx_aiohttp import AiohttpTransport
+
+from application.ports.upstream import StreamFrame, UpstreamError, UpstreamReply
+from infrastructure.upstream.sse import SseSplitter, WireUsage, classify, error_message, parse_usage
+
+__all__ = ["OpenRouterStream", "OpenRouterUpstream", "map_status_error", "map_transport_error"]
+
+_USER_AGENT = "sluice-gateway"
+_FINGERPRINT_PATHS = ("/chat/completions", "/completions")
+_DONE_DRAIN_SECONDS = 1.0  # after [DONE], how long to wait for the body's end so the connection is reused
+_ERROR_BODY_LIMIT = 1 << 20
+_CREDENTIAL_MESSAGES = {
+    401: "The gateway's upstream API key was rejected by the upstream (HTTP 401). "
+    "Your own API key is fine; the gateway operator must fix the upstream credentials.",
+    402: "The gateway's upstream account has run out of credit (HTTP 402). "
+    "Your own API key is fine; the gateway operator must top up the upstream account.",
+    403: "The upstream refused the gateway's credentials (HTTP 403). "
+    "Your own API key is fine; the gateway operator must fix the upstream credentials.",
+}
+
+
+# ---- error mapping ---------------------------------------------------------------------------
+
+
+def map_transport_error(exc: BaseException) -> UpstreamError:
+    """An exception from sending a request or reading its answer, as the client should see it."""
+    # httpx-aiohttp re-raises aiohttp's errors as httpx ones but maps some oddly (a refused
+    # connection and a dropped one both become ConnectTimeout): the original decides.
+    cause = exc.__cause__ if isinstance(exc, httpx.HTTPError) and exc.__cause__ is not None else exc
+    detail = str(cause) or type(cause).__name__
+    if isinstance(cause, aiohttp.ClientConnectorError) or (
+        isinstance(cause, httpx.ConnectError) and not isinstance(cause, httpx.TimeoutException)
+    ):
+        return UpstreamError(503, f"Could not connect to the upstream: {detail}", "connect")
+    if isinstance(cause, (TimeoutError, httpx.TimeoutException)):
+        return UpstreamError(504, "The upstream did not answer in time", "timeout")
+    if isinstance(
+        cause,
+        (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientPayloadError,
+            aiohttp.ClientOSError,
+            httpx.ReadError,
+            httpx.WriteError,
+            httpx.RemoteProtocolError,
+        ),
+    ):
+        return UpstreamError(502, f"The upstream closed the connection: {detail}", "disconnected")
+    return UpstreamError(502, f"Bad answer from the upstream: {detail}", "protocol")
+
+
+def _upstream_message(body: bytes, status: int) -> str:
+    """The message of an error body in OpenRouter's, OpenAI's, vLLM's or FastAPI's shape."""
+    try:
+        obj = msgspec.json.decode(body.strip() or b"null")
+    except msgspec.DecodeError:
+        text = body.strip()[:500].decode("utf-8", "replace")
+        return text or f"The upstream answered HTTP {status}"
+    if isinstance(obj, dict):
+        if obj.get("error") is not None:
+            message = error_message(msgspec.json.encode(obj["error"]))
+            if message and message != "upstream error":
+                return message
+        for name in ("message", "detail"):
+            value = obj.get(name)
+            if isinstance(value, str) and value:
+                return value
+            if value:
+                return msgspec.json.encode(value).decode()
+    return f"The upstream answered HTTP {status}"
+
+
+def _is_moderation_refusal(body: bytes) -> bool:
+    """OpenRouter's 403 for flagged input is about the client's prompt, not the gateway's key."""
+    try:
+        obj = msgspec.json.decode(body.strip() or b"null")
+    except msgspec.DecodeError:
+        return False
+    error = obj.get("error") if isinstance(obj, dict) else None
+    metadata = error.get("metadata") if isinstance(error, dict) else None
+    return isinstance(metadata, dict) and ("reasons" in metadata or "flagged_input" in metadata)
+
+
+def map_status_error(status: int, body: bytes, message: str | None = None) -> UpstreamError:
+    """A non-2xx upstream answer (or a 200 carrying an error with this code), as the client should see it."""
+    if message is None:
+        message = _upstream_message(body, status)
+    if status in _CREDENTIAL_MESSAGES and not (status == 403 and _is_moderation_refusal(body)):
+        return UpstreamError(502, _CREDENTIAL_MESSAGES[status], "status_4xx", body)
+    if 400 <= status < 500:
+        return UpstreamError(status, message, "status_4xx", body)
+    if status in (503, 504):
+        return UpstreamError(status, message, "status_5xx", body)
+    if 500 <= status < 600:
+        return UpstreamError(502, message, "status_5xx", body)
+    return UpstreamError(502, f"Unexpected answer from the upstream (HTTP {status})", "protocol", body)
+
+
+# ---- reading a finished body -----------------------------------------------------------------
+
+
+class _Reply(msgspec.Struct):
+    usage: WireUsage | None = None
+    error: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    system_fingerprint: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+
+
+_decode_reply = msgspec.json.Decoder(_Reply).decode
+_decode_any = msgspec.json.Decoder().decode
+
+
+def _error_status(raw_error: bytes) -> int:
+    try:
+        error = _decode_any(raw_error)
+    except msgspec.DecodeError:
+        return 502
+    code = error.get("code") if isinstance(error, dict) else None
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600:
+        return code
+    return 502
+
+
+def _reply_error(raw_error: bytes, body: bytes) -> UpstreamError | None:
+    message = error_message(raw_error)
+    if message is None:  # "error": null
+        return None
+    return map_status_error(_error_status(raw_error), body, message)
+
+
+def _read_success(path: str, status: int, content: bytes, content_type: str) -> UpstreamReply:
+    body = content.lstrip()  # OpenRouter keeps slow requests alive with leading whitespace
+    try:
+        reply = _decode_reply(body)
+    except msgspec.ValidationError:
+        return _read_success_loose(path, status, body, content_type)
+    except msgspec.DecodeError:
+        raise UpstreamError(502, "The upstream's answer is not valid JSON", "protocol", content) from None
+    if reply.error is not msgspec.UNSET:
+        error = _reply_error(bytes(reply.error), body)
+        if error is not None:
+            raise error
+    usage = reply.usage.to_usage() if reply.usage is not None else None
+    if reply.system_fingerprint is msgspec.UNSET and path.endswith(_FINGERPRINT_PATHS):
+        body = _with_fingerprint(body)
+    return UpstreamReply(status, body, usage, content_type)
+
+
+def _read_success_loose(path: str, status: int, body: bytes, content_type: str) -> UpstreamReply:
+    """The same, for a body whose usage fields have unexpected types (or that is not an object)."""
+    obj = _decode_any(body)
+    if not isinstance(obj, dict):
+        raise UpstreamError(502, "The upstream's answer is not a JSON object", "protocol", body)
+    if obj.get("error") is not None:
+        error = _reply_error(msgspec.json.encode(obj["error"]), body)
+        if error is not None:
+            raise error
+    usage = None
+    raw_usage = obj.get("usage")
+    if isinstance(raw_usage, dict):
+        cost = raw_usage.get("cost")
+        usage = parse_usage(
+            raw_usage.get("prompt_tokens"),
+            raw_usage.get("completion_tokens"),
+            None if cost is None else msgspec.Raw(msgspec.json.encode(cost)),
+        )
+    if "system_fingerprint" not in obj and path.endswith(_FINGERPRINT_PATHS):
+        body = _with_fingerprint(body)
+    return UpstreamReply(status, body, usage, content_type)
+
+
+def _with_fingerprint(body: bytes) -> bytes:
+    """Adds ``"system_fingerprint":null`` as the first member of a JSON object (OpenAI's SDKs expect it)."""
+    if body[1:].lstrip()[:1] == b"}":
+        return b'{"system_fingerprint":null' + body[1:]
+    return b'{"system_fingerprint":null,' + body[1:]
+
+
+def _media_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+# ---- the adapter -----------------------------------------------------------------------------
+
+
+class OpenRouterUpstream:
+    """`Upstream` for OpenRouter or any OpenAI-compatible server at ``base_url`` (e.g. ``.../api/v1``).
+
+    Timeouts, in seconds: ``timeout_connect`` to open a connection; ``timeout_read`` the longest
+    silence while a non-streamed answer is awaited; ``first_byte_timeout`` how long a stream's response
+    headers may take; ``stream_idle_timeout`` the longest silence inside a stream (OpenRouter sends
+    keep-alive comments, so a silent stream is a dead one). ``transport`` replaces the aiohttp transport
+    (benchmarks, tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout_connect: float = 5.0,
+        timeout_read: float = 300.0,
+        max_connections: int = 1000,
+        first_byte_timeout: float = 60.0,
+        stream_idle_timeout: float = 120.0,
+        referer: str | None = None,
+        title: str | None = None,
+        keepalive_expiry: float = 4.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        headers = {"User-Agent": _USER_AGENT}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if referer:
+            headers["HTTP-Referer"] = referer
+        if title:
+            headers["X-Title"] = title
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=keepalive_expiry,
+        )
+        if transport is None:
+            transport = AiohttpTransport(limits=limits)
+        self._client = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(connect=timeout_connect, read=timeout_read, write=timeout_read, pool=None),
+            limits=limits,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._stream_timeout = httpx.Timeout(
+            connect=timeout_connect, read=stream_idle_timeout, write=timeout_read, pool=None
+        )
+        # The header wait is already bounded by the idle timeout; a shorter first-byte limit needs its own.
+        self._first_byte_timeout = first_byte_timeout if first_byte_timeout < stream_idle_timeout else None
+        self._json_headers = {"Content-Type": "application/json"}
+        self._sse_headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    async def complete(self, path: str, body: bytes) -> UpstreamReply:
+        request = self._client.build_request("POST", self._base + path, content=body, headers=self._json_headers)
+        try:
+            response = await self._client.send(request)
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise map_transport_error(exc) from exc
+        status = response.status_code
+        if not 200 <= status < 300:
+            raise map_status_error(status, response.content)
+        return _read_success(path, status, response.content, response.headers.get("content-type") or "application/json")
+
+    async def stream(self, path: str, body: bytes) -> OpenRouterStream:
+        request = self._client.build_request(
+            "POST", self._base + path, content=body, headers=self._sse_headers, timeout=self._stream_timeout
+        )
+        try:
+            if self._first_byte_timeout is None:
+                response = await self._client.send(request, stream=True)
+            else:
+                async with asyncio.timeout(self._first_byte_timeout):
+                    response = await self._client.send(request, stream=True)
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise map_transport_error(exc) from exc
+        status = response.status_code
+        if not 200 <= status < 300:
+            content = await self._read_error_body(response)
+            raise map_status_error(status, content)
+        if _media_type(response) != "text/event-stream":
+            # Not a stream: OpenRouter's whitespace-then-error answer, or a server that ignored "stream".
+            content = await self._read_error_body(response)
+            _read_success(path, status, content, "application/json")  # raises the error it carries
+            raise UpstreamError(502, "The upstream answered a streaming request without a stream", "protocol", content)
+        return OpenRouterStream(response)
+
+    async def list_models(self, path: str) -> bytes:
+        try:
+            response = await self._client.get(self._base + path)
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise map_transport_error(exc) from exc
+        if not 200 <= response.status_code < 300:
+            raise map_status_error(response.status_code, response.content)
+        return response.content
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    @staticmethod
+    async def _read_error_body(response: httpx.Response) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                parts.append(chunk)
+                size += len(chunk)
+                if size >= _ERROR_BODY_LIMIT:
+                    break
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            if not parts:
+                raise map_transport_error(exc) from exc
+        finally:
+            await response.aclose()
+        return b"".join(parts)
+
+
+class OpenRouterStream:
+    """An open SSE answer: iterate for `StreamFrame`s as the bytes arrive; `aclose` hangs up.
+
+    Frames after ``[DONE]`` are not delivered. The stream ending without ``[DONE]`` raises
+    ``UpstreamError(502, ..., "stream_broken")``; a mid-stream ``error`` frame is an ordinary frame
+    (with ``error`` set), for the client to see.
+    """
+
+    __slots__ = ("_chunks", "_closed", "_done", "_eof", "_frames", "_response", "_splitter")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        self._chunks: AsyncIterator[bytes] = (
+            response.aiter_raw() if encoding in ("", "identity") else response.aiter_bytes()
+        )
+        self._splitter = SseSplitter()
+        self._frames: deque[StreamFrame] = deque()
+        self._done = False  # [DONE] seen
+        self._eof = False  # the body ended
+        self._closed = False
+
+    @property
+    def status(self) -> int:
+        return self._response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self._response.headers
+
+    def __aiter__(self) -> OpenRouterStream:
+        return self
+
+    async def __anext__(self) -> StreamFrame:
+        frames = self._frames
+        while not frames:
+            if self._done or self._closed:
+                if self._done and not self._closed:
+                    await self._drain()
+                raise StopAsyncIteration
+            if self._eof:
+                raise StopAsyncIteration
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._eof = True
+                if not self._done:
+                    raise UpstreamError(502, "upstream stream ended early", "stream_broken") from None
+                raise
+            except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                self._eof = True
+                if self._closed:
+                    raise StopAsyncIteration from None
+                error = map_transport_error(exc)
+                if error.kind == "timeout":
+                    raise UpstreamError(504, "The upstream stream stalled", "timeout") from exc
+                raise UpstreamError(502, "upstream stream ended early", "stream_broken") from exc
+            for raw in self._splitter.feed(chunk):
+                frame = classify(raw)
+                frames.append(frame)
+                if frame.done:
+                    self._done = True
+                    break
+        return frames.popleft()
+
+    async def _drain(self) -> None:
+        """Reads what follows [DONE] (normally just the body's end) so the connection can be reused."""
+        if self._eof:
+            return
+        try:
+            async with asyncio.timeout(_DONE_DRAIN_SECONDS):
+                async for _ in self._chunks:
+                    pass
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError):
+            pass
+        self._eof = True
+
+    async def aclose(self) -> None:
+        """Closes the upstream response; before its end, that closes the connection (the upstream sees the abort)."""
+        if self._closed:
+            return
+        if self._done and not self._eof:
+            await self._drain()
+        self._closed = True
+        aclose_chunks = getattr(self._chunks, "aclose", None)
+        if aclose_chunks is not None:
+            try:
+                await aclose_chunks()
+            except RuntimeError:
+                pass  # being iterated by another task: closing the response below ends that too
+        await self._response.aclose()

@@ -1,0 +1,1 @@
+"""What drives the core: HTTP (Litestar), the CLI, and the composition root (dishka)."""

@@ -1,0 +1,31 @@
+import asyncio
+import os
+
+import uvicorn
+
+from interfaces.logging_setup import configure_logging
+from interfaces.migrations import run_migrations
+from interfaces.settings import Settings
+
+
+def serve(settings: Settings) -> int:
+    configure_logging(settings.log_level)
+    if os.environ.get("SLUICE_AUTO_MIGRATE", "1") != "0":
+        asyncio.run(run_migrations(settings.database_url))
+    uvicorn.run(
+        "interfaces.asgi:create",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=settings.access_log,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("SLUICE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        timeout_graceful_shutdown=int(os.environ.get("SLUICE_GRACEFUL_SECONDS", "30")),
+        timeout_keep_alive=30,
+    )
+    return 0

@@ -1,0 +1,120 @@
+"""The dishka container: ports from the runtime, use cases built once per process."""
+
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from dishka.integrations.litestar import LitestarProvider
+
+from application.background import BackgroundTasks
+from application.metering import Meter
+from application.plan_book import PlanBook
+from application.ports.accounts import AccountRepository
+from application.ports.api_keys import ApiKeyRepository
+from application.ports.clock import Clock
+from application.ports.credits import CreditLedger
+from application.ports.telemetry import Telemetry
+from application.ports.upstream import ModelCatalog, Upstream
+from application.ports.usage import UsageQueries, UsageRecorder
+from application.use_cases.accounts import CreateAccount, FindAccount, SetAccountBanned
+from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.credits import GrantCredits
+from application.use_cases.proxy_model_request import ProxyModelRequest
+from application.use_cases.stream_model_request import StreamModelRequest
+from application.use_cases.usage_stats import DescribeKey, GetAccountStats
+from interfaces.http.readiness import Readiness
+from interfaces.runtime import Runtime
+
+
+class PortsProvider(Provider):
+    scope = Scope.APP
+    runtime = from_context(Runtime, scope=Scope.APP)
+
+    @provide
+    def plans(self, r: Runtime) -> PlanBook:
+        return r.plans
+
+    @provide
+    def clock(self, r: Runtime) -> Clock:
+        return r.clock
+
+    @provide
+    def accounts(self, r: Runtime) -> AccountRepository:
+        return r.accounts
+
+    @provide
+    def keys(self, r: Runtime) -> ApiKeyRepository:
+        return r.keys
+
+    @provide
+    def ledger(self, r: Runtime) -> CreditLedger:
+        return r.ledger
+
+    @provide
+    def recorder(self, r: Runtime) -> UsageRecorder:
+        return r.recorder
+
+    @provide
+    def usage(self, r: Runtime) -> UsageQueries:
+        return r.usage
+
+    @provide
+    def upstream(self, r: Runtime) -> Upstream:
+        return r.upstream
+
+    @provide
+    def catalog(self, r: Runtime) -> ModelCatalog:
+        return r.catalog
+
+    @provide
+    def telemetry(self, r: Runtime) -> Telemetry:
+        return r.telemetry
+
+    @provide
+    def tasks(self, r: Runtime) -> BackgroundTasks:
+        return r.tasks
+
+    @provide
+    def readiness(self, r: Runtime) -> Readiness:
+        return Readiness(r.probes)
+
+
+class UseCasesProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def meter(self, r: Runtime) -> Meter:
+        return Meter(
+            limiter=r.limiter,
+            spend=r.spend,
+            ledger=r.ledger,
+            catalog=r.catalog,
+            recorder=r.recorder,
+            usage_queries=r.usage,
+            clock=r.clock,
+            gateway_models=r.config.allowed_models,
+        )
+
+    @provide
+    def authenticate(self, r: Runtime) -> Authenticate:
+        return Authenticate(r.keys, r.plans, r.clock, r.settings.key_pepper, r.settings.key_cache_seconds)
+
+    @provide
+    def issue_key(self, r: Runtime) -> IssueApiKey:
+        return IssueApiKey(r.accounts, r.keys, r.clock, r.settings.key_pepper, r.settings.max_active_keys)
+
+    proxy = provide(ProxyModelRequest)
+    stream = provide(StreamModelRequest)
+    stats = provide(GetAccountStats)
+    describe_key = provide(DescribeKey)
+    create_account = provide(CreateAccount)
+    find_account = provide(FindAccount)
+    ban = provide(SetAccountBanned)
+    list_keys = provide(ListApiKeys)
+    revoke_key = provide(RevokeApiKey)
+    grant = provide(GrantCredits)
+
+
+def build_container(runtime: Runtime, *, web: bool = True) -> AsyncContainer:
+    providers: list[Provider] = [PortsProvider(), UseCasesProvider()]
+    if web:
+        providers.append(LitestarProvider())
+    return make_async_container(*providers, context={Runtime: runtime})

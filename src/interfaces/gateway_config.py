@@ -1,0 +1,151 @@
+"""The optional TOML file (SLUICE_CONFIG): plans, the models the gateway serves, and pricing.
+
+default_plan = "default"
+
+[models]
+allow = ["openai/gpt-4o-mini", "qwen/qwen3-32b"]   # omit to serve every upstream model
+
+[plans.default]                # a table named like a built-in plan amends it
+spend_caps = [{ period = "day", usd = "2.00" }]
+
+[plans.pro]
+description = "300 chat RPM, prepaid"
+prepaid = true
+models = ["openai/gpt-4o-mini"]
+limits = [
+  { name = "chat", endpoints = ["chat"], requests = 300, per = "1m", subject = "key" },
+  { name = "per-ip", endpoints = ["chat", "embeddings"], requests = 60, per = "1m", subject = "ip" },
+]
+pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_request", usd = "0.01" }
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from domain.money import usd_to_micros
+from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
+from interfaces.settings import SettingsError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    plans: tuple[Plan, ...] = ()
+    default_plan: str = "default"
+    allowed_models: frozenset[str] | None = None
+
+
+def _fail(where: str, message: str) -> SettingsError:
+    return SettingsError(f"SLUICE_CONFIG: {where}: {message}")
+
+
+def _duration(value: Any, where: str) -> float:
+    if isinstance(value, int | float) and value > 0:
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise _fail(where, f"not a duration: {value!r} (use e.g. 30, '1m', '30m', '1h', '1d')")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise _fail(where, "a window must be positive")
+    return seconds
+
+
+def _enum(kind: type, value: Any, where: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise _fail(where, f"{value!r} is not one of {choices}") from None
+
+
+def _limit(raw: dict[str, Any], where: str) -> RatePolicy:
+    try:
+        name = str(raw["name"])
+        requests = int(raw["requests"])
+    except (KeyError, TypeError, ValueError):
+        raise _fail(where, "a limit needs `name` and an integer `requests`") from None
+    endpoints = frozenset(_enum(Endpoint, e, where) for e in raw.get("endpoints", ["chat", "embeddings"]))
+    window = _duration(raw.get("per", raw.get("window_seconds", "1m")), where)
+    subject = _enum(Subject, raw.get("subject", "account"), where)
+    if requests < 1:
+        raise _fail(where, "`requests` must be at least 1")
+    return RatePolicy(name, endpoints, requests, window, subject)
+
+
+def _pricing(raw: dict[str, Any], base: Pricing, where: str) -> Pricing:
+    mode = _enum(PricingMode, raw.get("mode", base.mode.value), where)
+    try:
+        multiplier = Fraction(str(raw.get("multiplier", base.multiplier)))
+        per_request = usd_to_micros(raw["usd"]) if "usd" in raw else base.per_request_micros
+    except (ValueError, ZeroDivisionError):
+        raise _fail(where, "multiplier and usd must be decimal numbers") from None
+    if multiplier < 0 or per_request < 0:
+        raise _fail(where, "prices cannot be negative")
+    return Pricing(mode, per_request, multiplier)
+
+
+def _plan(name: str, raw: dict[str, Any], base: Plan | None) -> Plan:
+    where = f"plans.{name}"
+    plan = base or Plan(name=name)
+    changes: dict[str, Any] = {"name": name}
+    if "description" in raw:
+        changes["description"] = str(raw["description"])
+    if "limits" in raw:
+        changes["policies"] = tuple(_limit(item, f"{where}.limits") for item in raw["limits"])
+    if "models" in raw:
+        changes["allowed_models"] = frozenset(str(m) for m in raw["models"])
+    if "pricing" in raw:
+        changes["pricing"] = _pricing(raw["pricing"], plan.pricing, f"{where}.pricing")
+    if "prepaid" in raw:
+        changes["prepaid"] = bool(raw["prepaid"])
+    if "spend_caps" in raw:
+        caps = []
+        for cap in raw["spend_caps"]:
+            try:
+                caps.append(SpendCap(_enum(Period, cap["period"], where), usd_to_micros(cap["usd"])))
+            except (KeyError, TypeError, ValueError):
+                raise _fail(f"{where}.spend_caps", "each cap needs `period` (day|week|month) and `usd`") from None
+        changes["spend_caps"] = tuple(caps)
+    if "completion_budget_tokens" in raw:
+        changes["completion_budget_tokens"] = int(raw["completion_budget_tokens"])
+    return replace(plan, **changes)
+
+
+def parse_config(data: dict[str, Any]) -> GatewayConfig:
+    builtins = {p.name: p for p in BUILTIN_PLANS}
+    plans_raw = data.get("plans", {})
+    if not isinstance(plans_raw, dict):
+        raise _fail("plans", "must be a table of plan tables")
+    plans = []
+    for name, raw in plans_raw.items():
+        if not isinstance(raw, dict):
+            raise _fail(f"plans.{name}", "must be a table")
+        base = builtins.get(str(raw.get("extends", name)))
+        plans.append(_plan(name, raw, base))
+    models = data.get("models", {})
+    allow = models.get("allow") if isinstance(models, dict) else None
+    default_plan = str(data.get("default_plan", "default"))
+    if default_plan not in builtins and default_plan not in plans_raw:
+        raise _fail("default_plan", f"no plan named {default_plan!r}")
+    return GatewayConfig(
+        plans=tuple(plans),
+        default_plan=default_plan,
+        allowed_models=frozenset(str(m) for m in allow) if allow is not None else None,
+    )
+
+
+def load_config(path: Path | None) -> GatewayConfig:
+    if path is None:
+        return GatewayConfig()
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"SLUICE_CONFIG: cannot read {path}: {exc}") from None
+    return parse_config(data)

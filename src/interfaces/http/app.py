@@ -1,0 +1,40 @@
+"""The Litestar application: routes under every prefix, OpenAI-shaped errors, lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dishka import AsyncContainer
+from dishka.integrations.litestar import setup_dishka
+from litestar import Litestar, Router
+
+from interfaces.http.errors import EXCEPTION_HANDLERS
+from interfaces.http.openai_routes import OpenAIController
+from interfaces.http.ops_routes import OpsController
+
+# The three OpenAI-compatible mounts of the specs: the proxy's, the gateway's and the bare one.
+OPENAI_PREFIXES = ("/proxy/v1", "/api/v1", "/v1")
+
+
+def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(), on_shutdown=()) -> Litestar:  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook()
+            await container.close()
+
+    routers = [Router(path=prefix, route_handlers=[OpenAIController]) for prefix in OPENAI_PREFIXES]
+    app = Litestar(
+        route_handlers=[*routers, OpsController],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=max_body_bytes,
+        openapi_config=None,
+        debug=False,
+    )
+    setup_dishka(container, app)
+    return app

@@ -1,0 +1,151 @@
+"""The OpenAI family: chat completions, models, stats and key, served under three prefixes."""
+
+import time
+
+import msgspec
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Stream
+
+from application.ports.telemetry import Telemetry
+from application.ports.upstream import ModelCatalog
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.proxy_model_request import ProxyModelRequest
+from application.use_cases.stream_model_request import StreamModelRequest
+from application.use_cases.usage_stats import DescribeKey, GetAccountStats
+from domain.money import micros_to_usd
+from domain.rate_policy import Decision
+from interfaces.http.errors import upstream_error_response
+from interfaces.http.principal_from_request import authenticate, client_ip
+from interfaces.http.rate_headers import rate_headers
+from interfaces.http.wire import parse_chat
+
+_JSON = "application/json"
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+
+def _headers(request_id: str, decision: Decision | None) -> dict[str, str]:
+    headers = rate_headers(decision)
+    headers["X-Request-Id"] = request_id
+    return headers
+
+
+class OpenAIController(Controller):
+    @post("/chat/completions", status_code=200)
+    @inject
+    async def chat_completions(
+        self,
+        request: Request,
+        auth: FromDishka[Authenticate],
+        proxy: FromDishka[ProxyModelRequest],
+        relay: FromDishka[StreamModelRequest],
+        telemetry: FromDishka[Telemetry],
+    ) -> Response:
+        started = time.perf_counter()
+        principal = await authenticate(request, auth)
+        call = parse_chat(await request.body(), client_ip(request))
+        if call.stream:
+            relayed = await relay.execute(principal, call)
+            if relayed.error is not None:
+                telemetry.upstream_error(relayed.error.kind)
+                telemetry.request_done("chat", call.model, relayed.error.status, time.perf_counter() - started)
+                return upstream_error_response(relayed.error, _headers(relayed.request_id, relayed.decision))
+            assert relayed.frames is not None
+            telemetry.request_done("chat", call.model, 200, time.perf_counter() - started)
+            return Stream(
+                _counted(relayed.frames, telemetry),
+                media_type="text/event-stream",
+                headers={**_SSE_HEADERS, **_headers(relayed.request_id, relayed.decision)},
+            )
+        proxied = await proxy.execute(principal, call)
+        elapsed = time.perf_counter() - started
+        if proxied.error is not None:
+            telemetry.upstream_error(proxied.error.kind)
+            telemetry.request_done("chat", call.model, proxied.error.status, elapsed)
+            return upstream_error_response(proxied.error, _headers(proxied.request_id, proxied.decision))
+        assert proxied.reply is not None
+        telemetry.request_done("chat", call.model, proxied.reply.status, elapsed)
+        return Response(
+            proxied.reply.body,
+            status_code=proxied.reply.status,
+            media_type=proxied.reply.content_type,
+            headers=_headers(proxied.request_id, proxied.decision),
+        )
+
+    @get("/models")
+    @inject
+    async def models(self, catalog: FromDishka[ModelCatalog]) -> Response:
+        return Response(await catalog.listing("models"), media_type=_JSON)
+
+    @get("/embeddings/models")
+    @inject
+    async def embedding_models(self, catalog: FromDishka[ModelCatalog]) -> Response:
+        return Response(await catalog.listing("embeddings"), media_type=_JSON)
+
+    @get("/stats")
+    @inject
+    async def stats(
+        self, request: Request, auth: FromDishka[Authenticate], stats: FromDishka[GetAccountStats]
+    ) -> Response:
+        principal = await authenticate(request, auth)
+        totals = await stats.execute(principal)
+        body = {
+            "totalRequests": totals.requests,
+            "totalTokens": totals.total_tokens,
+            "totalPromptTokens": totals.prompt_tokens,
+            "totalCompletionTokens": totals.completion_tokens,
+        }
+        return Response(msgspec.json.encode(body), media_type=_JSON)
+
+    @get(["/key", "/auth/key"])
+    @inject
+    async def key(
+        self, request: Request, auth: FromDishka[Authenticate], describe: FromDishka[DescribeKey]
+    ) -> Response:
+        principal = await authenticate(request, auth)
+        report = await describe.execute(principal)
+
+        def usd(micros: int | None) -> float | None:
+            return None if micros is None else micros_to_usd(micros)
+
+        rate = report.rate_limit
+        data = {
+            "label": report.label,
+            "limit": usd(report.limit_micros),
+            "usage": usd(report.usage_micros),
+            "usage_daily": usd(report.usage_daily_micros),
+            "usage_weekly": usd(report.usage_weekly_micros),
+            "usage_monthly": usd(report.usage_monthly_micros),
+            "byok_usage": 0.0,
+            "byok_usage_daily": 0.0,
+            "byok_usage_weekly": 0.0,
+            "byok_usage_monthly": 0.0,
+            "is_free_tier": not report.prepaid,
+            "is_provisioning_key": False,
+            "is_management_key": False,
+            "include_byok_in_limit": False,
+            "limit_remaining": usd(report.limit_remaining_micros),
+            "limit_reset": report.limit_reset,
+            "expires_at": principal.key.expires_at.isoformat() if principal.key.expires_at else None,
+            "rate_limit": (
+                {
+                    "requests": rate.limit,
+                    "interval": rate.interval_label(),
+                    "note": f"{rate.name} bucket, per {rate.subject}",
+                }
+                if rate
+                else {"requests": -1, "interval": "10s", "note": "unlimited"}
+            ),
+        }
+        return Response(msgspec.json.encode({"data": data}), media_type=_JSON)
+
+
+async def _counted(frames, telemetry: Telemetry):  # type: ignore[no-untyped-def]
+    telemetry.stream_opened()
+    try:
+        async for frame in frames:
+            yield frame
+    finally:
+        telemetry.stream_closed()
+        # Closing here (not at garbage collection) settles a disconnected stream at once.
+        await frames.aclose()

@@ -1,0 +1,28 @@
+"""Liveness, readiness and metrics: no auth, cheap."""
+
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, Response, get
+
+from application.ports.telemetry import Telemetry
+from interfaces.http.readiness import Readiness
+
+
+class OpsController(Controller):
+    @get("/healthz")
+    async def healthz(self) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @get("/readyz")
+    @inject
+    async def readyz(self, readiness: FromDishka[Readiness]) -> Response:
+        problems = await readiness.problems()
+        if problems:
+            body = {"status": "unavailable", "problems": problems}
+            return Response(body, status_code=503)
+        return Response(b'{"status":"ready"}', media_type="application/json")
+
+    @get("/metrics")
+    @inject
+    async def metrics(self, telemetry: FromDishka[Telemetry]) -> Response:
+        body, content_type = telemetry.exposition()
+        return Response(body, media_type=content_type)

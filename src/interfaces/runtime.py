@@ -1,0 +1,122 @@
+"""The composition root's adapters and their lifecycle, in the one order that loses nothing.
+
+Start: recorder flusher. Stop: wait for settlements in flight, flush usage, then close the
+upstream pool, Redis and the database.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.background import BackgroundTasks
+from application.plan_book import PlanBook
+from application.ports.accounts import AccountRepository
+from application.ports.api_keys import ApiKeyRepository
+from application.ports.credits import CreditLedger
+from application.ports.rate_limiter import RateLimiter, SpendCounter
+from application.ports.upstream import ModelCatalog, Upstream
+from application.ports.usage import UsageQueries, UsageRecorder
+from infrastructure.clock import SystemClock
+from infrastructure.limits.memory import InProcessRateLimiter, InProcessSpendCounter
+from infrastructure.persistence.accounts import SqlAccountRepository
+from infrastructure.persistence.api_keys import SqlApiKeyRepository
+from infrastructure.persistence.credits import SqlCreditLedger
+from infrastructure.persistence.engine import create_engine, session_factory
+from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
+from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
+from infrastructure.telemetry.prometheus import PrometheusTelemetry
+from infrastructure.upstream.catalog import CachedModelCatalog
+from infrastructure.upstream.openrouter import OpenRouterUpstream
+from interfaces.gateway_config import GatewayConfig, load_config
+from interfaces.settings import Settings
+
+log = logging.getLogger("sluice")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: GatewayConfig
+    plans: PlanBook
+    clock: SystemClock
+    accounts: AccountRepository
+    keys: ApiKeyRepository
+    ledger: CreditLedger
+    usage_store: BufferedSqlUsageRecorder
+    recorder: UsageRecorder
+    usage: UsageQueries
+    limiter: RateLimiter
+    spend: SpendCounter
+    upstream: Upstream
+    catalog: ModelCatalog
+    telemetry: PrometheusTelemetry
+    tasks: BackgroundTasks
+    probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await self.usage_store.start()
+
+    async def close(self) -> None:
+        await self.tasks.drain()
+        await self.usage_store.close()
+        for closer in reversed(self._closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while closing")
+
+
+def _database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    return probe
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    config = load_config(settings.config_path)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    telemetry = PrometheusTelemetry()
+    usage_store = BufferedSqlUsageRecorder(sessions)
+    telemetry.watch_usage_buffer(lambda: usage_store.pending, lambda: usage_store.flush_failures)
+    closers = [engine.dispose]
+    if settings.redis_url:
+        from infrastructure.limits.redis import RedisRateLimiter, RedisSpendCounter, redis_client
+
+        client = redis_client(settings.redis_url)
+        limiter: RateLimiter = RedisRateLimiter(client)
+        spend: SpendCounter = RedisSpendCounter(client)
+        closers.append(client.aclose)
+    else:
+        limiter = InProcessRateLimiter()
+        spend = InProcessSpendCounter()
+    upstream = OpenRouterUpstream(
+        settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
+    )
+    closers.append(upstream.aclose)
+    return Runtime(
+        settings=settings,
+        config=config,
+        plans=PlanBook(config.plans, config.default_plan),
+        clock=SystemClock(),
+        accounts=SqlAccountRepository(sessions),
+        keys=SqlApiKeyRepository(sessions),
+        ledger=SqlCreditLedger(sessions),
+        usage_store=usage_store,
+        recorder=MeteredUsageRecorder(usage_store, telemetry),
+        usage=SqlUsageQueries(sessions),
+        limiter=limiter,
+        spend=spend,
+        upstream=upstream,
+        catalog=CachedModelCatalog(upstream, gateway_models=config.allowed_models),
+        telemetry=telemetry,
+        tasks=BackgroundTasks(),
+        probes={"database": _database_probe(engine)},
+        _closers=closers,
+    )

@@ -1,0 +1,139 @@
+"""Settings from the environment. A missing or invalid one stops the start with its name."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_UPSTREAM = "https://openrouter.ai/api/v1"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    upstream_url: str
+    upstream_api_key: str | None
+    config_path: Path | None
+    host: str
+    port: int
+    key_pepper: bytes
+    data_dir: Path
+    workers: int = 1
+    log_level: str = "info"
+    max_body_bytes: int = 32 * 1024 * 1024
+    key_cache_seconds: float = 5.0
+    upstream_read_timeout: float = 300.0
+    max_active_keys: int = 50
+    access_log: bool = False
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must lie between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+    raw = (env.get(name) or "").strip() or default
+    if raw is None:
+        return None
+    if not raw.startswith(schemes):
+        raise SettingsError(f"{name} must start with one of {', '.join(schemes)}; got {raw.split(':')[0]!r}")
+    return raw
+
+
+def _pepper(env: Mapping[str, str], data_dir: Path, sqlite: bool) -> bytes:
+    raw = env.get("SLUICE_KEY_PEPPER", "")
+    if raw:
+        if len(raw) < 16:
+            raise SettingsError("SLUICE_KEY_PEPPER must be at least 16 characters")
+        return raw.encode()
+    if not sqlite:
+        raise SettingsError(
+            "SLUICE_KEY_PEPPER is required with a shared database: every gateway process must hash "
+            "keys with the same secret (e.g. `openssl rand -hex 32`)"
+        )
+    # Embedded mode: one machine, one file; keep a generated pepper beside the database.
+    path = data_dir / "pepper"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True) -> Settings:
+    """`serving=False` (the admin CLI) does not insist on upstream credentials it will not use."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("SLUICE_DATA_DIR") or ".sluice")
+    database_url = _url(
+        env,
+        "SLUICE_DATABASE_URL",
+        f"sqlite+aiosqlite:///{data_dir / 'sluice.db'}",
+        ("sqlite", "postgresql", "postgres://"),
+    )
+    assert database_url is not None
+    upstream_url = _url(env, "SLUICE_UPSTREAM_URL", DEFAULT_UPSTREAM, ("http://", "https://"))
+    assert upstream_url is not None
+    upstream_key = env.get("SLUICE_UPSTREAM_API_KEY") or env.get("OPENROUTER_API_KEY") or None
+    if serving and upstream_key is None and upstream_url.rstrip("/") == DEFAULT_UPSTREAM:
+        raise SettingsError(
+            "SLUICE_UPSTREAM_API_KEY (or OPENROUTER_API_KEY) is required to reach OpenRouter; "
+            "set SLUICE_UPSTREAM_URL to use another OpenAI-compatible server"
+        )
+    config = env.get("SLUICE_CONFIG") or None
+    if config is not None and not Path(config).is_file():
+        raise SettingsError(f"SLUICE_CONFIG points at {config!r}, which is not a readable file")
+    log_level = (env.get("SLUICE_LOG_LEVEL") or "info").lower()
+    if log_level not in {"debug", "info", "warning", "error", "critical"}:
+        raise SettingsError(f"SLUICE_LOG_LEVEL must be debug, info, warning, error or critical; got {log_level!r}")
+    sqlite = database_url.startswith("sqlite")
+    return Settings(
+        database_url=database_url,
+        redis_url=_url(env, "SLUICE_REDIS_URL", None, ("redis://", "rediss://", "unix://")),
+        upstream_url=upstream_url.rstrip("/"),
+        upstream_api_key=upstream_key,
+        config_path=Path(config) if config else None,
+        host=env.get("SLUICE_HOST") or "127.0.0.1",
+        port=_int(env, "SLUICE_PORT", 8080, 1, 65535),
+        key_pepper=_pepper(env, data_dir, sqlite),
+        data_dir=data_dir,
+        workers=_int(env, "SLUICE_WORKERS", 1, 1, 256),
+        log_level=log_level,
+        max_body_bytes=_int(env, "SLUICE_MAX_BODY_BYTES", 32 * 1024 * 1024, 1024, 1024**3),
+        key_cache_seconds=_float(env, "SLUICE_KEY_CACHE_SECONDS", 5.0),
+        upstream_read_timeout=_float(env, "SLUICE_UPSTREAM_TIMEOUT", 300.0),
+        max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),
+        access_log=(env.get("SLUICE_ACCESS_LOG") or "").lower() in {"1", "true", "yes"},
+    )

@@ -1,0 +1,381 @@
+"""What the fake upstream says: OpenRouter-shaped bodies, built from pure functions of the request.
+
+Everything here is deterministic so that tests can compute the expected numbers themselves:
+
+- prompt tokens  = characters of text in the request // 4, at least 1 (see ``count_prompt_tokens``);
+- completion     = ``chunks`` words "chunk0 chunk1 ...", one completion token per chunk;
+- cost (dollars) = prompt_tokens * 1e-6 + completion_tokens * 2e-6, rounded to 12 decimal places so
+  that its shortest repr is the exact decimal (``Decimal(str(cost))`` is the true figure).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import os
+import struct
+import time
+from typing import Any
+
+PROVIDER = "Fake"
+DEFAULT_CHAT_MODEL = "openai/gpt-4o-mini"
+DEFAULT_EMBEDDING_MODEL = "openai/text-embedding-3-small"
+DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
+PROMPT_PRICE = 1e-6  # dollars per prompt token, matching the catalogue's "0.000001"
+COMPLETION_PRICE = 2e-6  # dollars per completion token, matching "0.000002"
+EMBEDDING_DIMENSIONS = 8
+
+_id_counter = itertools.count(1)
+_id_salt = f"{os.getpid() % 100000:05d}"
+
+
+def new_id(prefix: str = "gen") -> str:
+    return f"{prefix}-{int(time.time())}-{_id_salt}{next(_id_counter):09d}"
+
+
+def fake_cost(prompt_tokens: int, completion_tokens: int = 0) -> float:
+    return round(prompt_tokens * PROMPT_PRICE + completion_tokens * COMPLETION_PRICE, 12)
+
+
+def _text_of(content: Any) -> str:
+    """Text of an OpenAI message content: a string, or a list of parts of which only text counts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text", "") for part in content if isinstance(part, dict) and isinstance(part.get("text", ""), str)
+        )
+    return ""
+
+
+def count_prompt_tokens(messages: Any) -> int:
+    """Characters of message contents (strings, or the "text" of content parts) // 4, at least 1."""
+    chars = 0
+    if isinstance(messages, list):
+        for message in messages:
+            if isinstance(message, dict):
+                chars += len(_text_of(message.get("content")))
+    return max(1, chars // 4)
+
+
+def count_input_tokens(inputs: list[str]) -> int:
+    """The same rule for embeddings: characters of all inputs // 4, at least 1."""
+    return max(1, sum(len(text) for text in inputs) // 4)
+
+
+def completion_words(chunks: int) -> list[str]:
+    """The streamed deltas; joined they are the non-streamed content."""
+    return [f"chunk{i}" if i == 0 else f" chunk{i}" for i in range(chunks)]
+
+
+def completion_text(chunks: int) -> str:
+    return "".join(completion_words(chunks))
+
+
+def usage(prompt_tokens: int, completion_tokens: int, cost: float | None = None) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "cost": fake_cost(prompt_tokens, completion_tokens) if cost is None else cost,
+        "is_byok": False,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def error_body(status: int, message: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message, "code": status}
+    if metadata is not None:
+        error["metadata"] = metadata
+    return {"error": error}
+
+
+def chat_completion(
+    *, gen_id: str, model: str, created: int, text: str, usage_: dict[str, Any], fingerprint: str | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": gen_id,
+        "provider": PROVIDER,
+        "model": model,
+        "object": "chat.completion",
+        "created": created,
+        "choices": [
+            {
+                "index": 0,
+                "logprobs": None,
+                "finish_reason": "stop",
+                "native_finish_reason": "stop",
+                "message": {"role": "assistant", "content": text, "refusal": None, "reasoning": None},
+            }
+        ],
+        "usage": usage_,
+    }
+    if fingerprint is not None:
+        body["system_fingerprint"] = fingerprint
+    return body
+
+
+def chat_chunk(
+    *,
+    gen_id: str,
+    model: str,
+    created: int,
+    delta: dict[str, Any] | None,
+    finish_reason: str | None = None,
+    fingerprint: str | None = None,
+) -> dict[str, Any]:
+    """One ``chat.completion.chunk``; ``delta=None`` gives the usage chunk's empty choices."""
+    body: dict[str, Any] = {
+        "id": gen_id,
+        "provider": PROVIDER,
+        "model": model,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "choices": []
+        if delta is None
+        else [
+            {
+                "index": 0,
+                "delta": delta,
+                "finish_reason": finish_reason,
+                "native_finish_reason": finish_reason,
+                "logprobs": None,
+            }
+        ],
+    }
+    if fingerprint is not None:
+        body["system_fingerprint"] = fingerprint
+    return body
+
+
+def mid_stream_error_chunk(*, gen_id: str, model: str, created: int, message: str) -> dict[str, Any]:
+    """OpenRouter's way to fail once the 200 is already out: an error beside a finish_reason "error"."""
+    return {
+        "id": gen_id,
+        "provider": PROVIDER,
+        "model": model,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "error": {"message": message, "code": 502},
+        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+    }
+
+
+def embedding_inputs(value: Any) -> list[str] | None:
+    """The texts to embed, or None when ``input`` is not a string or a list of strings / token ids."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value:
+        if all(isinstance(item, str) for item in value):
+            return value
+        if all(isinstance(item, int) for item in value):
+            return [" " * len(value)]  # one token-id array; cost it as its length in characters
+        if all(isinstance(item, list) for item in value):
+            return [" " * len(item) for item in value]
+    return None
+
+
+def embedding_vector(text: str) -> list[float]:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    return [round(byte / 127.5 - 1.0, 6) for byte in digest[:EMBEDDING_DIMENSIONS]]
+
+
+def embeddings(*, model: str, inputs: list[str], encoding_format: str | None, cost: float | None) -> dict[str, Any]:
+    data = []
+    for index, text in enumerate(inputs):
+        vector: Any = embedding_vector(text)
+        if encoding_format == "base64":
+            vector = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+        data.append({"object": "embedding", "embedding": vector, "index": index})
+    prompt_tokens = count_input_tokens(inputs)
+    return {
+        "id": new_id("gen-emb"),
+        "object": "list",
+        "data": data,
+        "model": model,
+        "provider": PROVIDER,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "total_tokens": prompt_tokens,
+            "cost": fake_cost(prompt_tokens) if cost is None else cost,
+        },
+    }
+
+
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+# omni-moderation reads images only for these; the others list "text" alone.
+_IMAGE_CATEGORIES = frozenset(
+    {"self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "violence", "violence/graphic"}
+)
+
+
+def _moderation_result(text: str, has_image: bool) -> dict[str, Any]:
+    violent = "kill" in text.lower()
+    categories = {name: name == "violence" and violent for name in MODERATION_CATEGORIES}
+    scores = {name: 1e-6 for name in MODERATION_CATEGORIES}
+    if violent:
+        scores["violence"] = 0.93
+    types = {
+        name: ["text", "image"] if has_image and name in _IMAGE_CATEGORIES else ["text"]
+        for name in MODERATION_CATEGORIES
+    }
+    return {
+        "flagged": violent,
+        "categories": categories,
+        "category_scores": scores,
+        "category_applied_input_types": types,
+    }
+
+
+def moderation(*, model: str, value: Any) -> dict[str, Any] | None:
+    """One result per string input, or one for a multimodal parts list; None for a bad ``input``."""
+    if isinstance(value, str):
+        results = [_moderation_result(value, False)]
+    elif isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        results = [_moderation_result(item, False) for item in value]
+    elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        has_image = any(item.get("type") == "image_url" for item in value)
+        results = [_moderation_result(_text_of(value), has_image)]
+    else:
+        return None
+    return {"id": new_id("modr"), "model": model, "results": results}
+
+
+def _model(
+    slug: str,
+    name: str,
+    *,
+    context: int,
+    max_completion: int | None,
+    inputs: list[str],
+    outputs: list[str],
+    tokenizer: str,
+    moderated: bool,
+    parameters: list[str],
+    completion_price: str = "0.000002",
+) -> dict[str, Any]:
+    return {
+        "id": slug,
+        "canonical_slug": f"{slug}-20250101",
+        "name": name,
+        "created": 1735689600,
+        "description": f"{name}, as served by Sluice's fake upstream.",
+        "context_length": context,
+        "architecture": {
+            "modality": f"{'+'.join(inputs)}->{'+'.join(outputs)}",
+            "input_modalities": inputs,
+            "output_modalities": outputs,
+            "tokenizer": tokenizer,
+        },
+        "pricing": {"prompt": "0.000001", "completion": completion_price, "request": "0", "image": "0"},
+        "top_provider": {
+            "context_length": context,
+            "max_completion_tokens": max_completion,
+            "is_moderated": moderated,
+        },
+        "per_request_limits": None,
+        "supported_parameters": parameters,
+    }
+
+
+_CHAT_PARAMETERS = [
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "seed",
+    "response_format",
+    "tools",
+    "tool_choice",
+]
+
+CHAT_MODELS = [
+    _model(
+        "openai/gpt-4o-mini",
+        "OpenAI: GPT-4o-mini",
+        context=128000,
+        max_completion=16384,
+        inputs=["text", "image", "file"],
+        outputs=["text"],
+        tokenizer="GPT",
+        moderated=True,
+        parameters=[*_CHAT_PARAMETERS, "logprobs", "top_logprobs", "structured_outputs"],
+    ),
+    _model(
+        "qwen/qwen3-32b",
+        "Qwen: Qwen3 32B",
+        context=40960,
+        max_completion=None,
+        inputs=["text"],
+        outputs=["text"],
+        tokenizer="Qwen3",
+        moderated=False,
+        parameters=[*_CHAT_PARAMETERS, "reasoning", "include_reasoning"],
+    ),
+    _model(
+        "google/gemini-2.5-flash-image",
+        "Google: Gemini 2.5 Flash Image",
+        context=32768,
+        max_completion=8192,
+        inputs=["image", "text"],
+        outputs=["image", "text"],
+        tokenizer="Gemini",
+        moderated=False,
+        parameters=["max_tokens", "temperature", "top_p", "seed", "response_format", "stop"],
+    ),
+    _model(
+        "anthropic/claude-3.5-sonnet",
+        "Anthropic: Claude 3.5 Sonnet",
+        context=200000,
+        max_completion=8192,
+        inputs=["text", "image", "file"],
+        outputs=["text"],
+        tokenizer="Claude",
+        moderated=True,
+        parameters=["max_tokens", "temperature", "top_p", "top_k", "stop", "tools", "tool_choice"],
+    ),
+    _model(
+        "meta-llama/llama-3.1-8b-instruct",
+        "Meta: Llama 3.1 8B Instruct",
+        context=131072,
+        max_completion=16384,
+        inputs=["text"],
+        outputs=["text"],
+        tokenizer="Llama3",
+        moderated=False,
+        parameters=_CHAT_PARAMETERS,
+    ),
+]
+
+EMBEDDING_MODELS = [
+    _model(
+        "openai/text-embedding-3-small",
+        "OpenAI: Text Embedding 3 Small",
+        context=8192,
+        max_completion=None,
+        inputs=["text"],
+        outputs=["embeddings"],
+        tokenizer="GPT",
+        moderated=False,
+        parameters=["dimensions", "encoding_format"],
+        completion_price="0",
+    ),
+]
