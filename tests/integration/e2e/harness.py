@@ -99,8 +99,8 @@ class Gateway:
         return key
 
     def start(self) -> Gateway:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(  # noqa: S603
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "interfaces.cli.main", "serve"],
             cwd=REPO_ROOT,
             env=self.env,
