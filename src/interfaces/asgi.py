@@ -14,7 +14,7 @@ from interfaces.settings import load_settings
 
 def create() -> Litestar:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_log=settings.access_log)
     runtime = build_runtime(settings)
     container = build_container(runtime)
     return create_app(

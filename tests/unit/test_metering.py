@@ -122,7 +122,8 @@ async def test_admission_carries_the_catalogue_entry():
 
     assert admission.model == CHEAP_MODEL
     assert admission.principal == principal
-    assert admission.request_id.startswith("req_") and len(admission.request_id) == 4 + 24
+    assert admission.request_id.startswith("req_") and len(admission.request_id) == 4 + 16 + 12
+    assert (await h.meter.admit(principal, chat())).request_id != admission.request_id
     assert admission.started == h.clock.monotonic()
 
 

@@ -272,21 +272,37 @@ class OpenRouterUpstream:
         self._first_byte_timeout = first_byte_timeout if first_byte_timeout < stream_idle_timeout else None
         self._json_headers = {"Content-Type": "application/json"}
         self._sse_headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        # The non-streaming hot path goes straight to the pooled transport: the client's auth,
+        # redirect, cookie and URL-merging layers cost more than the call itself at thousands of
+        # requests per second, and none of them applies to a fixed POST with a bearer header.
+        self._transport = transport
+        self._hot_headers = [*headers.items(), ("Content-Type", "application/json")]
+        self._hot_extensions = {
+            "timeout": {"connect": timeout_connect, "read": timeout_read, "write": timeout_read, "pool": None}
+        }
+        self._urls: dict[str, httpx.URL] = {}
 
     @property
     def base_url(self) -> str:
         return self._base
 
     async def complete(self, path: str, body: bytes) -> UpstreamReply:
-        request = self._client.build_request("POST", self._base + path, content=body, headers=self._json_headers)
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._base + path)
+        request = httpx.Request("POST", url, content=body, headers=self._hot_headers, extensions=self._hot_extensions)
         try:
-            response = await self._client.send(request)
+            response = await self._transport.handle_async_request(request)
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
         except (httpx.HTTPError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise map_transport_error(exc) from exc
         status = response.status_code
         if not 200 <= status < 300:
-            raise map_status_error(status, response.content)
-        return _read_success(path, status, response.content, response.headers.get("content-type") or "application/json")
+            raise map_status_error(status, content)
+        return _read_success(path, status, content, response.headers.get("content-type") or "application/json")
 
     async def stream(self, path: str, body: bytes) -> OpenRouterStream:
         request = self._client.build_request(

@@ -9,7 +9,7 @@ from interfaces.settings import Settings
 
 
 def serve(settings: Settings) -> int:
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_log=settings.access_log)
     if os.environ.get("SLUICE_AUTO_MIGRATE", "1") != "0":
         asyncio.run(run_migrations(settings.database_url))
     uvicorn.run(

@@ -34,6 +34,7 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
         openapi_config=None,
+        logging_config=None,  # ours (interfaces/logging_setup.py) masks keys; Litestar's would not
         debug=False,
     )
     setup_dishka(container, app)
