@@ -15,3 +15,4 @@ class GatewayRequest:
     client_wants_usage: bool = False
     max_tokens: int | None = None
     client_ip: str = ""
+    catalogued: bool = True  # False where the upstream's catalogue does not list the models (moderations)

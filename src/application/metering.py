@@ -83,14 +83,15 @@ class Meter:
         self._ids = RequestIds()
 
     async def admit(self, principal: Principal, request: GatewayRequest) -> Admission:
-        model = await self._authorize_model(principal, request.model)
+        model = await self._authorize_model(principal, request)
         decision = await self._take_rate_decision(principal, request)
         await self._check_spend_caps(principal)
         request_id = self._ids.next()
         reserved = await self._reserve(principal, request, model, request_id)
         return Admission(request_id, principal, request, model, reserved, decision, self._clock.monotonic())
 
-    async def _authorize_model(self, principal: Principal, model_id: str) -> ModelInfo | None:
+    async def _authorize_model(self, principal: Principal, request: GatewayRequest) -> ModelInfo | None:
+        model_id = request.model
         allowed = (
             principal.plan.allows_model(model_id)
             and principal.key.allows_model(model_id)
@@ -98,6 +99,8 @@ class Meter:
         )
         if not allowed:
             raise ModelNotAllowed(f"The model '{model_id}' is not available on your plan.")
+        if not request.catalogued:
+            return None
         model = await self._catalog.get(model_id)
         if model is None and not model_id.startswith(_ROUTED_PREFIXES) and await self._catalog.known():
             raise UnknownModel(f"Model '{model_id}' not found")

@@ -1,4 +1,4 @@
-"""The OpenAI family: chat completions, models, stats and key, served under three prefixes."""
+"""The OpenAI family: chat completions, embeddings, moderations, models, stats and key, under three prefixes."""
 
 import time
 
@@ -7,8 +7,10 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
+from application.gateway_request import GatewayRequest
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog
+from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
@@ -18,7 +20,7 @@ from domain.rate_policy import Decision
 from interfaces.http.errors import upstream_error_response
 from interfaces.http.principal_from_request import authenticate, client_ip
 from interfaces.http.rate_headers import rate_headers
-from interfaces.http.wire import parse_chat
+from interfaces.http.wire import parse_chat, parse_embeddings, parse_moderations
 
 _JSON = "application/json"
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
@@ -44,33 +46,48 @@ class OpenAIController(Controller):
         started = time.perf_counter()
         principal = await authenticate(request, auth)
         call = parse_chat(await request.body(), client_ip(request))
-        if call.stream:
-            relayed = await relay.execute(principal, call)
-            if relayed.error is not None:
-                telemetry.upstream_error(relayed.error.kind)
-                telemetry.request_done("chat", call.model, relayed.error.status, time.perf_counter() - started)
-                return upstream_error_response(relayed.error, _headers(relayed.request_id, relayed.decision))
-            assert relayed.frames is not None
-            telemetry.request_done("chat", call.model, 200, time.perf_counter() - started)
-            return Stream(
-                _counted(relayed.frames, telemetry),
-                media_type="text/event-stream",
-                headers={**_SSE_HEADERS, **_headers(relayed.request_id, relayed.decision)},
-            )
-        proxied = await proxy.execute(principal, call)
-        elapsed = time.perf_counter() - started
-        if proxied.error is not None:
-            telemetry.upstream_error(proxied.error.kind)
-            telemetry.request_done("chat", call.model, proxied.error.status, elapsed)
-            return upstream_error_response(proxied.error, _headers(proxied.request_id, proxied.decision))
-        assert proxied.reply is not None
-        telemetry.request_done("chat", call.model, proxied.reply.status, elapsed)
-        return Response(
-            proxied.reply.body,
-            status_code=proxied.reply.status,
-            media_type=proxied.reply.content_type,
-            headers=_headers(proxied.request_id, proxied.decision),
+        if not call.stream:
+            return await _forward(proxy, telemetry, principal, call, started)
+        relayed = await relay.execute(principal, call)
+        if relayed.error is not None:
+            telemetry.upstream_error(relayed.error.kind)
+            telemetry.request_done("chat", call.model, relayed.error.status, time.perf_counter() - started)
+            return upstream_error_response(relayed.error, _headers(relayed.request_id, relayed.decision))
+        assert relayed.frames is not None
+        telemetry.request_done("chat", call.model, 200, time.perf_counter() - started)
+        return Stream(
+            _counted(relayed.frames, telemetry),
+            media_type="text/event-stream",
+            headers={**_SSE_HEADERS, **_headers(relayed.request_id, relayed.decision)},
         )
+
+    @post("/embeddings", status_code=200)
+    @inject
+    async def embeddings(
+        self,
+        request: Request,
+        auth: FromDishka[Authenticate],
+        proxy: FromDishka[ProxyModelRequest],
+        telemetry: FromDishka[Telemetry],
+    ) -> Response:
+        started = time.perf_counter()
+        principal = await authenticate(request, auth)
+        call = parse_embeddings(await request.body(), client_ip(request))
+        return await _forward(proxy, telemetry, principal, call, started)
+
+    @post("/moderations", status_code=200)
+    @inject
+    async def moderations(
+        self,
+        request: Request,
+        auth: FromDishka[Authenticate],
+        proxy: FromDishka[ProxyModelRequest],
+        telemetry: FromDishka[Telemetry],
+    ) -> Response:
+        started = time.perf_counter()
+        principal = await authenticate(request, auth)
+        call = parse_moderations(await request.body(), client_ip(request))
+        return await _forward(proxy, telemetry, principal, call, started)
 
     @get("/models")
     @inject
@@ -138,6 +155,26 @@ class OpenAIController(Controller):
             ),
         }
         return Response(msgspec.json.encode({"data": data}), media_type=_JSON)
+
+
+async def _forward(
+    proxy: ProxyModelRequest, telemetry: Telemetry, principal: Principal, call: GatewayRequest, started: float
+) -> Response:
+    """A metered non-streaming call; the upstream's body goes back as it came (plus our headers)."""
+    proxied = await proxy.execute(principal, call)
+    endpoint = call.endpoint.value
+    if proxied.error is not None:
+        telemetry.upstream_error(proxied.error.kind)
+        telemetry.request_done(endpoint, call.model, proxied.error.status, time.perf_counter() - started)
+        return upstream_error_response(proxied.error, _headers(proxied.request_id, proxied.decision))
+    assert proxied.reply is not None
+    telemetry.request_done(endpoint, call.model, proxied.reply.status, time.perf_counter() - started)
+    return Response(
+        proxied.reply.body,
+        status_code=proxied.reply.status,
+        media_type=proxied.reply.content_type,
+        headers=_headers(proxied.request_id, proxied.decision),
+    )
 
 
 async def _counted(frames, telemetry: Telemetry):  # type: ignore[no-untyped-def]

@@ -45,6 +45,29 @@ def _model(fields: dict[str, msgspec.Raw]) -> str:
     return model
 
 
+def _require(fields: dict[str, msgspec.Raw], name: str, what: str) -> None:
+    raw = fields.get(name)
+    if raw is None or bytes(raw).strip() in (b"null", b"[]", b'""'):
+        raise InvalidRequest(f"'{name}' is required: {what}", param=name)
+
+
+def parse_embeddings(body: bytes, client_ip: str) -> GatewayRequest:
+    fields = read_fields(body)
+    model = _model(fields)
+    _require(fields, "input", "a string or an array of strings to embed")
+    return GatewayRequest(Endpoint.EMBEDDINGS, "/embeddings", model, body, client_ip=client_ip)
+
+
+DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
+
+
+def parse_moderations(body: bytes, client_ip: str) -> GatewayRequest:
+    fields = read_fields(body)
+    _require(fields, "input", "the text (or image) to classify")
+    model = _decode(_str, fields.get("model"), "model", "a string") or DEFAULT_MODERATION_MODEL
+    return GatewayRequest(Endpoint.MODERATIONS, "/moderations", model, body, client_ip=client_ip, catalogued=False)
+
+
 def parse_chat(body: bytes, client_ip: str) -> GatewayRequest:
     fields = read_fields(body)
     model = _model(fields)
