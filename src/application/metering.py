@@ -15,8 +15,8 @@ from application.ports.upstream import ModelCatalog
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.principal import Principal
 from domain.catalog import ModelInfo
-from domain.credits import release_entry, reserve_entry, settle_entry
-from domain.errors import InsufficientCredits, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
+from domain.credits import hold_entry, insufficient, release_entry, settle_entry
+from domain.errors import ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
 from domain.money import micros_to_usd
 from domain.plans import Period, Subject, period_end, period_start
 from domain.pricing import Usage, charge_micros, cost_from_catalog, estimate_prompt_tokens, worst_case_micros
@@ -158,15 +158,11 @@ class Meter:
         if amount <= 0:
             return 0
         account_id = principal.account.id
-        balance = await self._ledger.balance(account_id)
-        entry = reserve_entry(account_id, amount, balance, request_id, self._clock.now())
+        # No balance read first: the store decides atomically, and a read per request would cost
+        # as much as the hold itself.
+        entry = hold_entry(account_id, amount, request_id, self._clock.now())
         if await self._ledger.reserve(entry) is None:
-            balance = await self._ledger.balance(account_id)
-            raise InsufficientCredits(
-                f"Insufficient credits. Required: {amount}, Available: {max(balance, 0)}",
-                required=amount,
-                available=max(balance, 0),
-            )
+            raise insufficient(amount, await self._ledger.balance(account_id))
         return amount
 
     async def settle(

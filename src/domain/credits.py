@@ -36,15 +36,30 @@ def grant_entry(account_id: str, amount_micros: int, key: str, now: datetime, no
     return LedgerEntry(account_id, EntryKind.GRANT, amount_micros, key, now, note)
 
 
+def covers(balance: int, amount_micros: int) -> bool:
+    """A hold needs a positive balance at least as large as the worst case; stores check it atomically."""
+    return balance > 0 and balance >= amount_micros
+
+
+def insufficient(amount_micros: int, balance: int) -> InsufficientCredits:
+    available = max(balance, 0)
+    return InsufficientCredits(
+        f"Insufficient credits. Required: {amount_micros}, Available: {available}",
+        required=amount_micros,
+        available=available,
+    )
+
+
+def hold_entry(account_id: str, amount_micros: int, request_id: str, now: datetime) -> LedgerEntry:
+    """The reservation a store is asked to take (it refuses when the balance does not cover it)."""
+    return LedgerEntry(account_id, EntryKind.RESERVE, -amount_micros, f"{request_id}:reserve", now)
+
+
 def reserve_entry(account_id: str, amount_micros: int, balance: int, request_id: str, now: datetime) -> LedgerEntry:
     """Refuses when the balance cannot cover the worst case (and when it is empty, always)."""
-    if balance <= 0 or balance < amount_micros:
-        raise InsufficientCredits(
-            f"Insufficient credits. Required: {amount_micros}, Available: {max(balance, 0)}",
-            required=amount_micros,
-            available=max(balance, 0),
-        )
-    return LedgerEntry(account_id, EntryKind.RESERVE, -amount_micros, f"{request_id}:reserve", now)
+    if not covers(balance, amount_micros):
+        raise insufficient(amount_micros, balance)
+    return hold_entry(account_id, amount_micros, request_id, now)
 
 
 def settle_entry(account_id: str, reserved: int, actual: int, request_id: str, now: datetime) -> LedgerEntry:

@@ -4,6 +4,7 @@ Start: recorder flusher. Stop: wait for settlements in flight, flush usage, then
 upstream pool, Redis and the database.
 """
 
+import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,10 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.background import BackgroundTasks
+from application.credit_leases import LeasedCreditLedger
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
-from application.ports.credits import CreditLedger
 from application.ports.rate_limiter import RateLimiter, SpendCounter
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
@@ -45,7 +46,7 @@ class Runtime:
     clock: SystemClock
     accounts: AccountRepository
     keys: ApiKeyRepository
-    ledger: CreditLedger
+    ledger: LeasedCreditLedger
     usage_store: BufferedSqlUsageRecorder
     recorder: UsageRecorder
     usage: UsageQueries
@@ -57,17 +58,33 @@ class Runtime:
     tasks: BackgroundTasks
     probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    _sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.usage_store.start()
+        self._sweeper = asyncio.get_running_loop().create_task(self._return_idle_leases())
         # Everything built so far lives as long as the process: keep it out of the collector's
         # scans, and collect young objects less often (a request allocates many short-lived ones).
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)
 
+    async def _return_idle_leases(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.ledger.return_idle()
+            except Exception:
+                log.exception("returning idle credit leases failed")
+
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await self.tasks.drain()
+        try:
+            await self.ledger.sync()
+        except Exception:
+            log.exception("returning credit leases at shutdown failed")
         await self.usage_store.close()
         for closer in reversed(self._closers):
             try:
@@ -102,6 +119,8 @@ def build_runtime(settings: Settings) -> Runtime:
     else:
         limiter = InProcessRateLimiter()
         spend = InProcessSpendCounter()
+    clock = SystemClock()
+    ledger = LeasedCreditLedger(SqlCreditLedger(sessions), clock)
     upstream = OpenRouterUpstream(
         settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
     )
@@ -110,10 +129,10 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         config=config,
         plans=PlanBook(config.plans, config.default_plan),
-        clock=SystemClock(),
+        clock=clock,
         accounts=SqlAccountRepository(sessions),
         keys=SqlApiKeyRepository(sessions),
-        ledger=SqlCreditLedger(sessions),
+        ledger=ledger,
         usage_store=usage_store,
         recorder=MeteredUsageRecorder(usage_store, telemetry),
         usage=SqlUsageQueries(sessions),

@@ -176,6 +176,7 @@ class InMemoryCreditLedger:
         self._keys: set[str] = set()
         self.refused_reservations: list[LedgerEntry] = []
         self.duplicates: list[LedgerEntry] = []  # entries not written because their key was seen
+        self.syncs: list[str | None] = []
 
     async def balance(self, account_id: str) -> int:
         return self._balance(account_id)
@@ -204,6 +205,9 @@ class InMemoryCreditLedger:
             return None
         self._write(entry)
         return balance + entry.amount_micros
+
+    async def sync(self, account_id: str | None = None) -> None:
+        self.syncs.append(account_id)
 
     async def entries(self, account_id: str) -> list[LedgerEntry]:
         return [e for e in self._entries if e.account_id == account_id]

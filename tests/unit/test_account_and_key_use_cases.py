@@ -419,7 +419,8 @@ async def test_account_stats_see_records_not_yet_flushed(world: World):
     principal = await principal_with_history(world, DEFAULT_PLAN)
     assert await world.usage.totals_for_account(principal.account.id) == UsageTotals()
 
-    totals = await GetAccountStats(world.usage, world.recorder).execute(principal)
+    totals = await GetAccountStats(world.usage, world.recorder, world.ledger).execute(principal)
+    assert world.ledger.syncs == [principal.account.id]
 
     assert totals == UsageTotals(
         requests=5,

@@ -357,11 +357,10 @@ class _StaleBalanceLedger(InMemoryCreditLedger):
         return real
 
 
-async def test_a_reservation_lost_to_a_race_is_insufficient_credits():
+async def test_the_store_decides_a_reservation_without_a_balance_read_first():
     ledger = _StaleBalanceLedger()
     h = Harness(ledger=ledger)
     principal = await h.principal(PREPAID, balance_micros=150)
-    ledger.lie_once = True
 
     with pytest.raises(InsufficientCredits) as caught:
         await h.meter.admit(principal, chat(max_tokens=50))

@@ -9,13 +9,15 @@ from domain.usage import UsageTotals
 
 
 class GetAccountStats:
-    def __init__(self, usage: UsageQueries, recorder: UsageRecorder) -> None:
+    def __init__(self, usage: UsageQueries, recorder: UsageRecorder, ledger: CreditLedger) -> None:
         self._usage = usage
         self._recorder = recorder
+        self._ledger = ledger
 
     async def execute(self, principal: Principal) -> UsageTotals:
-        # A caller reading its stats right after a call expects to see that call.
+        # A caller reading its stats right after a call expects to see that call (and its balance).
         await self._recorder.flush()
+        await self._ledger.sync(principal.account.id)
         return await self._usage.totals_for_account(principal.account.id)
 
 
@@ -44,6 +46,7 @@ class DescribeKey:
 
     async def execute(self, principal: Principal) -> KeyReport:
         await self._recorder.flush()
+        await self._ledger.sync(principal.account.id)
         key, plan, now = principal.key, principal.plan, self._clock.now()
         account_id = principal.account.id
         totals = await self._usage.totals_for_key(key.id)

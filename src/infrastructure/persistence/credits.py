@@ -107,3 +107,6 @@ class SqlCreditLedger:
         )
         result = await session.execute(statement, _values(entry))
         return result.rowcount == 1
+
+    async def sync(self, account_id: str | None = None) -> None:
+        """Every entry is written as it comes: nothing to sync."""

@@ -1,0 +1,175 @@
+"""Prepaid credits at request speed: each process spends from a lease of an account's balance.
+
+A lease is one RESERVE entry in the durable ledger, so the whole lease is held there. Requests
+then hold and settle against the lease in memory, and the lease is closed by one SETTLE entry
+that gives back what was not spent. The ledger stays exact (balance = sum of entries) with two
+writes per lease instead of two per request, and several processes can never spend the same
+credit twice: each spends only what its own lease took.
+
+The price: while a process holds a lease, other processes (and `sluice credits balance`) see the
+balance without it. Idle leases go back after `idle_seconds`, at shutdown, and whenever a caller
+asks for its own balance. A process that crashes leaves its open lease held in the ledger (one
+RESERVE entry with a `lease` note) for an operator to return.
+"""
+
+import asyncio
+import itertools
+import logging
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from application.ports.clock import Clock
+from application.ports.credits import CreditLedger
+from domain.credits import EntryKind, LedgerEntry, covers
+
+log = logging.getLogger("sluice.credits")
+
+_SETTLED_MEMORY = 100_000
+
+
+@dataclass(eq=False)
+class _Lease:
+    account_id: str
+    key: str  # idempotency key of the RESERVE entry that took it
+    allowance: int  # unspent; below zero after a completion overran its hold
+    holds: set[str] = field(default_factory=set)  # reserve keys of requests not yet settled
+    touched: float = 0.0
+    retired: bool = False  # replaced by a newer lease; closes once its holds are settled
+
+
+class LeasedCreditLedger:
+    """A `CreditLedger` that batches holds and settlements through per-account leases."""
+
+    def __init__(
+        self,
+        inner: CreditLedger,
+        clock: Clock,
+        *,
+        idle_seconds: float = 2.0,
+        min_lease_micros: int = 100_000,
+        lease_factor: int = 10,
+    ) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._idle = idle_seconds
+        self._min_lease = min_lease_micros
+        self._factor = lease_factor
+        self._current: dict[str, _Lease] = {}
+        self._by_hold: dict[str, _Lease] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._settled: OrderedDict[str, None] = OrderedDict()
+        self._unreturned: list[_Lease] = []  # closes that failed; retried by sync and return_idle
+        self._prefix = "lease_" + secrets.token_hex(6)
+        self._numbers = itertools.count(1)
+
+    async def balance(self, account_id: str) -> int:
+        lease = self._current.get(account_id)
+        return await self._inner.balance(account_id) + (lease.allowance if lease else 0)
+
+    async def entries(self, account_id: str) -> list[LedgerEntry]:
+        return await self._inner.entries(account_id)
+
+    async def append(self, entry: LedgerEntry) -> bool:
+        if entry.kind in (EntryKind.SETTLE, EntryKind.RELEASE):
+            if entry.idempotency_key in self._settled:
+                return False
+            lease = self._by_hold.pop(entry.idempotency_key.removesuffix(":settle") + ":reserve", None)
+            if lease is not None:
+                self._remember_settled(entry.idempotency_key)
+                await self._close_hold(lease, entry)
+                return True
+        return await self._inner.append(entry)
+
+    def _remember_settled(self, key: str) -> None:
+        # Settlements made in memory never reach the store's key index: remember recent ones so a
+        # repeated settlement is refused here, as the store would refuse it.
+        self._settled[key] = None
+        if len(self._settled) > _SETTLED_MEMORY:
+            self._settled.popitem(last=False)
+
+    async def reserve(self, entry: LedgerEntry) -> int | None:
+        if entry.idempotency_key in self._by_hold:
+            return self._by_hold[entry.idempotency_key].allowance
+        amount = -entry.amount_micros
+        lease = self._current.get(entry.account_id)
+        if lease is None or lease.allowance < amount:
+            async with self._lock(entry.account_id):
+                lease = self._current.get(entry.account_id)
+                if lease is None or lease.allowance < amount:
+                    lease = await self._renew(entry.account_id, amount, lease)
+                    if lease is None:
+                        return None
+        lease.allowance -= amount
+        lease.holds.add(entry.idempotency_key)
+        lease.touched = self._clock.monotonic()
+        self._by_hold[entry.idempotency_key] = lease
+        return lease.allowance
+
+    async def sync(self, account_id: str | None = None) -> None:
+        """Returns every lease without open holds (of one account, or all) to the ledger."""
+        await self._retry_unreturned()
+        accounts = [account_id] if account_id is not None else list(self._current)
+        for account in accounts:
+            lease = self._current.get(account)
+            if lease is not None and not lease.holds:
+                await self._close(lease)
+
+    async def return_idle(self) -> None:
+        """Returns leases nobody has used for `idle_seconds` (call it periodically)."""
+        await self._retry_unreturned()
+        cutoff = self._clock.monotonic() - self._idle
+        for lease in list(self._current.values()):
+            if not lease.holds and lease.touched < cutoff:
+                await self._close(lease)
+
+    def _lock(self, account_id: str) -> asyncio.Lock:
+        lock = self._locks.get(account_id)
+        if lock is None:
+            lock = self._locks[account_id] = asyncio.Lock()
+        return lock
+
+    async def _close_hold(self, lease: _Lease, entry: LedgerEntry) -> None:
+        # A settlement carries reserved - actual (what goes back), a release the whole hold.
+        lease.allowance += entry.amount_micros
+        lease.holds.discard(entry.idempotency_key.removesuffix(":settle") + ":reserve")
+        lease.touched = self._clock.monotonic()
+        if lease.retired and not lease.holds:
+            await self._close(lease)
+
+    async def _renew(self, account_id: str, amount: int, old: _Lease | None) -> _Lease | None:
+        if old is not None:
+            old.retired = True
+            del self._current[account_id]
+            if not old.holds:
+                await self._close(old)
+        for _ in range(3):  # another process may move the balance between the read and the hold
+            balance = await self._inner.balance(account_id)
+            if not covers(balance, amount):
+                return None
+            size = min(balance, max(amount * self._factor, self._min_lease))
+            key = f"{self._prefix}:{next(self._numbers)}"
+            taken = LedgerEntry(account_id, EntryKind.RESERVE, -size, key, self._clock.now(), note="lease")
+            if await self._inner.reserve(taken) is not None:
+                lease = _Lease(account_id, key, size, touched=self._clock.monotonic())
+                self._current[account_id] = lease
+                return lease
+        return None
+
+    async def _close(self, lease: _Lease) -> None:
+        if self._current.get(lease.account_id) is lease:
+            del self._current[lease.account_id]
+        back = LedgerEntry(
+            lease.account_id, EntryKind.SETTLE, lease.allowance, f"{lease.key}:close", self._clock.now(), note="lease"
+        )
+        try:
+            await self._inner.append(back)
+        except Exception:
+            # Kept for the next sync or idle sweep: the unspent credit must go back, once.
+            log.exception("returning lease %s failed; will retry", lease.key)
+            self._unreturned.append(lease)
+
+    async def _retry_unreturned(self) -> None:
+        pending, self._unreturned = self._unreturned, []
+        for lease in pending:
+            await self._close(lease)

@@ -1,0 +1,150 @@
+"""Leased credits: many holds per ledger write, and still exact and never overspent."""
+
+import random
+
+import pytest
+
+from application.credit_leases import LeasedCreditLedger
+from domain.credits import EntryKind, grant_entry, hold_entry, release_entry, settle_entry
+from tests.fakes.memory import FakeClock, InMemoryCreditLedger
+
+
+def make(balance: int, *, clock: FakeClock | None = None, inner: InMemoryCreditLedger | None = None):  # type: ignore[no-untyped-def]
+    clock = clock or FakeClock()
+    inner = inner or InMemoryCreditLedger()
+    return LeasedCreditLedger(inner, clock, idle_seconds=2.0, min_lease_micros=1_000, lease_factor=10), inner, clock
+
+
+async def funded(balance: int, **kwargs):  # type: ignore[no-untyped-def]
+    sut, inner, clock = make(balance, **kwargs)
+    if balance:
+        await inner.append(grant_entry("a", balance, f"grant-{balance}-{random.random()}", clock.now()))
+    return sut, inner, clock
+
+
+async def test_many_holds_share_one_ledger_write():
+    sut, inner, clock = await funded(100_000)
+    for i in range(20):
+        assert await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now())) is not None
+    reserves = [e for e in await inner.entries("a") if e.kind is EntryKind.RESERVE]
+    assert [e.amount_micros for e in reserves] == [-1_000, -1_000]  # 10 holds of 100 per lease of 1,000
+
+
+async def test_settled_requests_cost_exactly_their_charge_once_synced():
+    sut, inner, clock = await funded(100_000)
+    for i in range(7):
+        await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))
+        assert await sut.append(settle_entry("a", 100, 30 + i, f"r{i}", clock.now())) is True
+    await sut.sync()
+    assert await inner.balance("a") == 100_000 - sum(30 + i for i in range(7))
+    assert await inner.balance("a") == sum(e.amount_micros for e in await inner.entries("a"))
+
+
+async def test_a_release_gives_the_whole_hold_back():
+    sut, inner, clock = await funded(10_000)
+    await sut.reserve(hold_entry("a", 500, "r1", clock.now()))
+    await sut.append(release_entry("a", 500, "r1", clock.now()))
+    await sut.sync("a")
+    assert await inner.balance("a") == 10_000
+
+
+async def test_an_overrun_is_charged_in_full():
+    sut, inner, clock = await funded(10_000)
+    await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    await sut.append(settle_entry("a", 100, 2_500, "r1", clock.now()))
+    await sut.sync()
+    assert await inner.balance("a") == 10_000 - 2_500
+
+
+async def test_refused_when_the_balance_cannot_cover_the_hold():
+    sut, inner, clock = await funded(50)
+    assert await sut.reserve(hold_entry("a", 100, "r1", clock.now())) is None
+    assert [e.kind for e in await inner.entries("a")] == [EntryKind.GRANT]
+    empty, _, _ = await funded(0)
+    assert await empty.reserve(hold_entry("a", 1, "r1", clock.now())) is None
+
+
+async def test_a_lease_takes_no_more_than_the_balance():
+    sut, _inner, clock = await funded(350)
+    results = [await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now())) for i in range(4)]
+    assert results[:3] == [250, 150, 50]
+    assert results[3] is None  # 50 left in the lease, nothing left in the ledger
+
+
+async def test_renewal_retires_a_lease_with_open_holds_until_they_settle():
+    sut, inner, clock = await funded(1_300)
+    for i in range(10):
+        await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))  # first lease (1,000) is used up
+    await sut.reserve(hold_entry("a", 100, "r10", clock.now()))  # a second lease: the last 300
+    for i in range(10):
+        await sut.append(settle_entry("a", 100, 10, f"r{i}", clock.now()))
+    closes = [e for e in await inner.entries("a") if e.idempotency_key.endswith(":close")]
+    assert [e.amount_micros for e in closes] == [900]  # the retired lease went back once its holds settled
+    await sut.append(settle_entry("a", 100, 10, "r10", clock.now()))
+    await sut.sync()
+    assert await inner.balance("a") == 1_300 - 11 * 10
+
+
+async def test_idle_leases_go_back_but_not_while_holds_are_open():
+    sut, inner, clock = await funded(10_000)
+    await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    clock.advance(5)
+    await sut.return_idle()
+    assert await inner.balance("a") == 9_000  # a hold is open: the lease stays
+    await sut.append(settle_entry("a", 100, 40, "r1", clock.now()))
+    await sut.return_idle()
+    assert await inner.balance("a") == 9_000  # just used: not idle yet
+    clock.advance(3)
+    await sut.return_idle()
+    assert await inner.balance("a") == 10_000 - 40
+
+
+async def test_a_repeated_hold_key_holds_once_and_settles_once():
+    sut, inner, clock = await funded(10_000)
+    entry = hold_entry("a", 100, "r1", clock.now())
+    first = await sut.reserve(entry)
+    assert await sut.reserve(entry) == first
+    assert await sut.append(settle_entry("a", 100, 60, "r1", clock.now())) is True
+    assert await sut.append(settle_entry("a", 100, 60, "r1", clock.now())) is False  # a retry
+    await sut.sync()
+    assert await inner.balance("a") == 10_000 - 60
+
+
+async def test_grants_pass_straight_through():
+    sut, inner, clock = await funded(0)
+    assert await sut.append(grant_entry("a", 700, "g1", clock.now())) is True
+    assert await inner.balance("a") == 700
+    assert await sut.balance("a") == 700
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_two_processes_never_spend_more_than_the_balance(seed: int):
+    rng = random.Random(seed)
+    shared = InMemoryCreditLedger()
+    clock = FakeClock()
+    await shared.append(grant_entry("a", 5_000, "g", clock.now()))
+    processes = [make(0, clock=clock, inner=shared)[0] for _ in range(2)]
+    open_holds: list[tuple[LeasedCreditLedger, str, int]] = []
+    charged = 0
+    for i in range(300):
+        sut = rng.choice(processes)
+        if open_holds and rng.random() < 0.5:
+            owner, request, held = open_holds.pop(rng.randrange(len(open_holds)))
+            actual = rng.randint(0, held)
+            await owner.append(settle_entry("a", held, actual, request, clock.now()))
+            charged += actual
+        else:
+            amount = rng.randint(1, 300)
+            if await sut.reserve(hold_entry("a", amount, f"r{i}", clock.now())) is not None:
+                open_holds.append((sut, f"r{i}", amount))
+        if rng.random() < 0.05:
+            clock.advance(3)
+            await rng.choice(processes).return_idle()
+    for owner, request, held in open_holds:
+        await owner.append(settle_entry("a", held, held, request, clock.now()))
+        charged += held
+    for sut in processes:
+        await sut.sync()
+    balance = await shared.balance("a")
+    assert balance == 5_000 - charged >= 0
+    assert balance == sum(e.amount_micros for e in await shared.entries("a"))
