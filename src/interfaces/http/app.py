@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from dishka import AsyncContainer
 from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.openai_routes import OpenAIController
@@ -13,6 +14,13 @@ from interfaces.http.ops_routes import OpsController
 
 # The three OpenAI-compatible mounts of the specs: the proxy's, the gateway's and the bare one.
 OPENAI_PREFIXES = ("/proxy/v1", "/api/v1", "/v1")
+_EXPOSED = [
+    "X-RateLimit-Limit-Requests",
+    "X-RateLimit-Remaining-Requests",
+    "X-RateLimit-Reset-Requests",
+    "Retry-After",
+    "X-Request-Id",
+]
 
 
 def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(), on_shutdown=()) -> Litestar:  # type: ignore[no-untyped-def]
@@ -34,6 +42,8 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
         openapi_config=None,
+        # Keys travel in a header, never a cookie, so any origin may call (browser apps, notebooks).
+        cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"], expose_headers=_EXPOSED),
         logging_config=None,  # ours (interfaces/logging_setup.py) masks keys; Litestar's would not
         debug=False,
     )

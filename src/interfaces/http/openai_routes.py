@@ -1,6 +1,7 @@
 """The OpenAI family: chat completions, embeddings, moderations, models, stats and key, under three prefixes."""
 
 import time
+from typing import Any
 
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
@@ -17,12 +18,19 @@ from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.money import micros_to_usd
 from domain.rate_policy import Decision
-from interfaces.http.errors import upstream_error_response
+from interfaces.http.errors import error_response, upstream_error_response
 from interfaces.http.principal_from_request import authenticate, client_ip
 from interfaces.http.rate_headers import rate_headers
 from interfaces.http.wire import parse_chat, parse_embeddings, parse_moderations
 
 _JSON = "application/json"
+
+
+class _Listing(msgspec.Struct):
+    data: list[dict[str, Any]]
+
+
+_listing_decoder = msgspec.json.Decoder(_Listing)
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
@@ -93,6 +101,17 @@ class OpenAIController(Controller):
     @inject
     async def models(self, catalog: FromDishka[ModelCatalog]) -> Response:
         return Response(await catalog.listing("models"), media_type=_JSON)
+
+    @get("/models/{model_id:path}")
+    @inject
+    async def model(self, model_id: str, catalog: FromDishka[ModelCatalog]) -> Response:
+        """OpenAI's `models.retrieve`; ids hold slashes (`qwen/qwen3-32b`), so the rest of the path is the id."""
+        wanted = model_id.lstrip("/")
+        for kind in ("models", "embeddings"):
+            for entry in _listing_decoder.decode(await catalog.listing(kind)).data:
+                if entry.get("id") == wanted:
+                    return Response(msgspec.json.encode(entry), media_type=_JSON)
+        return error_response(404, f"Model '{wanted}' not found", code="model_not_found", param="model")
 
     @get("/embeddings/models")
     @inject

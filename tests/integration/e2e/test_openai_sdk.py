@@ -127,3 +127,24 @@ def test_stats_and_key_report_the_callers_usage(gateway: Gateway) -> None:
     assert info["usage"] == pytest.approx(3 * (2e-6 + 5 * 2e-6))
     assert info["limit"] is None and info["limit_remaining"] is None
     assert info["rate_limit"] == {"requests": 150, "interval": "30m", "note": "chat bucket, per account"}
+
+
+def test_retrieve_one_model_by_an_id_with_slashes(gateway: Gateway) -> None:
+    model = openai.OpenAI(api_key="unused", base_url=gateway.url(), max_retries=0).models.retrieve("qwen/qwen3-32b")
+    assert model.id == "qwen/qwen3-32b"
+    missing = httpx.get(gateway.url() + "/models/nobody/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "model_not_found"
+
+
+def test_browsers_may_call_with_cors(gateway: Gateway) -> None:
+    preflight = httpx.options(
+        gateway.url() + "/chat/completions",
+        headers={
+            "Origin": "https://notebook.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://notebook.example")
