@@ -5,7 +5,7 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.gateway_request import GatewayRequest
 from application.ports.clock import Clock
@@ -81,6 +81,7 @@ class Meter:
         self._clock = clock
         self._gateway_models = gateway_models
         self._ids = RequestIds()
+        self._stamps: dict[tuple[Period, datetime], str] = {}
 
     async def admit(self, principal: Principal, request: GatewayRequest) -> Admission:
         model = await self._authorize_model(principal, request)
@@ -132,8 +133,12 @@ class Meter:
     def _cap_key(self, principal: Principal, period: Period) -> tuple[str, int]:
         now = self._clock.now()
         start = period_start(period, now)
+        stamp = self._stamps.get((period, start))
+        if stamp is None:
+            # Formatting dates per request shows in profiles; a period's stamp is fixed for its length.
+            stamp = self._stamps[(period, start)] = f"{period}:{start:%Y%m%d}"
         ttl = int((period_end(period, now) - now + timedelta(days=1)).total_seconds())
-        return f"spend:{principal.account.id}:{period}:{start:%Y%m%d}", ttl
+        return f"spend:{principal.account.id}:{stamp}", ttl
 
     async def _check_spend_caps(self, principal: Principal) -> None:
         for cap in principal.plan.spend_caps:

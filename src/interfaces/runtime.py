@@ -21,6 +21,7 @@ from application.ports.api_keys import ApiKeyRepository
 from application.ports.rate_limiter import RateLimiter, SpendCounter
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
+from application.spend_cache import CachedSpendCounter
 from infrastructure.clock import SystemClock
 from infrastructure.limits.memory import InProcessRateLimiter, InProcessSpendCounter
 from infrastructure.persistence.accounts import SqlAccountRepository
@@ -51,7 +52,7 @@ class Runtime:
     recorder: UsageRecorder
     usage: UsageQueries
     limiter: RateLimiter
-    spend: SpendCounter
+    spend: CachedSpendCounter
     upstream: Upstream
     catalog: ModelCatalog
     telemetry: PrometheusTelemetry
@@ -62,20 +63,22 @@ class Runtime:
 
     async def start(self) -> None:
         await self.usage_store.start()
-        self._sweeper = asyncio.get_running_loop().create_task(self._return_idle_leases())
+        self._sweeper = asyncio.get_running_loop().create_task(self._housekeeping())
         # Everything built so far lives as long as the process: keep it out of the collector's
         # scans, and collect young objects less often (a request allocates many short-lived ones).
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)
 
-    async def _return_idle_leases(self) -> None:
+    async def _housekeeping(self) -> None:
+        """Every half second: send spend counters; give back credit leases nobody uses."""
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.5)
             try:
+                await self.spend.flush()
                 await self.ledger.return_idle()
             except Exception:
-                log.exception("returning idle credit leases failed")
+                log.exception("housekeeping failed")
 
     async def close(self) -> None:
         if self._sweeper is not None:
@@ -83,8 +86,9 @@ class Runtime:
         await self.tasks.drain()
         try:
             await self.ledger.sync()
+            await self.spend.flush()
         except Exception:
-            log.exception("returning credit leases at shutdown failed")
+            log.exception("returning credit leases or spend counters at shutdown failed")
         await self.usage_store.close()
         for closer in reversed(self._closers):
             try:
@@ -114,13 +118,14 @@ def build_runtime(settings: Settings) -> Runtime:
 
         client = redis_client(settings.redis_url)
         limiter: RateLimiter = RedisRateLimiter(client)
-        spend: SpendCounter = RedisSpendCounter(client)
+        shared_spend: SpendCounter = RedisSpendCounter(client)
         closers.append(client.aclose)
     else:
         limiter = InProcessRateLimiter()
-        spend = InProcessSpendCounter()
+        shared_spend = InProcessSpendCounter()
     clock = SystemClock()
     ledger = LeasedCreditLedger(SqlCreditLedger(sessions), clock)
+    spend = CachedSpendCounter(shared_spend, clock)
     upstream = OpenRouterUpstream(
         settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
     )
