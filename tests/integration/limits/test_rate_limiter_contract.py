@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from application.ports.rate_limiter import RateLimiter
 from domain.rate_policy import TICKS_PER_SECOND, LimitCheck, decide_all, to_ticks
 from infrastructure.limits.memory import InProcessRateLimiter
-from infrastructure.limits.redis import RedisRateLimiter, redis_client
+from infrastructure.limits.redis import PipelinedRedisRateLimiter, RedisRateLimiter, redis_client
+from infrastructure.limits.resp import RespPipeline
 
 
 class ManualClock:
@@ -57,7 +58,7 @@ async def redis(redis_url: str, prefix: str):
         await client.aclose()
 
 
-@pytest.fixture(params=["in-process", "redis"])
+@pytest.fixture(params=["in-process", "redis", "redis-pipelined"])
 async def subject(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Subject]:
     if request.param == "in-process":
         clock = ManualClock()
@@ -67,12 +68,20 @@ async def subject(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[
 
         yield Subject(InProcessRateLimiter(clock), advance, 0.0)
         return
-    client = redis_client(request.getfixturevalue("redis_url"))
+    url = request.getfixturevalue("redis_url")
+    client = redis_client(url)
+    pipeline = RespPipeline(url)
+    limiter = (
+        RedisRateLimiter(client, prefix=prefix)
+        if request.param == "redis"
+        else PipelinedRedisRateLimiter(pipeline, prefix=prefix)
+    )
     try:
-        yield Subject(RedisRateLimiter(client, prefix=prefix), asyncio.sleep, 0.1)
+        yield Subject(limiter, asyncio.sleep, 0.1)
     finally:
         await _delete_prefixed(client, prefix)
         await client.aclose()
+        await pipeline.aclose()
 
 
 def approx(value: float, subject: Subject):

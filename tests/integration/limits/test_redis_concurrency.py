@@ -4,8 +4,11 @@ import asyncio
 import multiprocessing
 import secrets
 
+import pytest
+
 from domain.rate_policy import LimitCheck
-from infrastructure.limits.redis import RedisRateLimiter, redis_client
+from infrastructure.limits.redis import PipelinedRedisRateLimiter, RedisRateLimiter, redis_client
+from infrastructure.limits.resp import RespPipeline
 
 PROCESSES = 4
 ACQUIRES_PER_PROCESS = 200
@@ -16,10 +19,13 @@ WINDOW = 3600.0
 CONNECTIONS_PER_PROCESS = 32
 
 
-async def _hammer(url: str, prefix: str, barrier) -> list[int]:
+async def _hammer(url: str, prefix: str, barrier, pipelined: bool) -> list[int]:
     client = redis_client(url, max_connections=CONNECTIONS_PER_PROCESS, socket_timeout=10)
+    pipeline = RespPipeline(url, timeout=10)
     try:
-        limiter = RedisRateLimiter(client, prefix=prefix)
+        limiter = (
+            PipelinedRedisRateLimiter(pipeline, prefix=prefix) if pipelined else RedisRateLimiter(client, prefix=prefix)
+        )
         check = LimitCheck("shared", LIMIT, WINDOW)
         # Open the connections and load the script before the start signal.
         await asyncio.gather(*(client.ping() for _ in range(CONNECTIONS_PER_PROCESS)))
@@ -29,18 +35,22 @@ async def _hammer(url: str, prefix: str, barrier) -> list[int]:
         return [decisions[0].remaining for decisions in results if decisions[0].allowed]
     finally:
         await client.aclose()
+        await pipeline.aclose()
 
 
-def _worker(url: str, prefix: str, barrier, results) -> None:
-    results.put(asyncio.run(_hammer(url, prefix, barrier)))
+def _worker(url: str, prefix: str, barrier, results, pipelined: bool) -> None:
+    results.put(asyncio.run(_hammer(url, prefix, barrier, pipelined)))
 
 
-async def test_several_processes_admit_exactly_the_limit(redis_url: str) -> None:
+@pytest.mark.parametrize("pipelined", [False, True], ids=["redis-py", "pipelined"])
+async def test_several_processes_admit_exactly_the_limit(redis_url: str, pipelined: bool) -> None:
     prefix = f"sluice:test:{secrets.token_hex(6)}:"
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     results = ctx.Queue()
-    workers = [ctx.Process(target=_worker, args=(redis_url, prefix, barrier, results)) for _ in range(PROCESSES)]
+    workers = [
+        ctx.Process(target=_worker, args=(redis_url, prefix, barrier, results, pipelined)) for _ in range(PROCESSES)
+    ]
     for worker in workers:
         worker.start()
     try:
