@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.usage import Outcome, UsageRecord, UsageTotals
@@ -63,11 +63,57 @@ def _sum_by_key(records: Iterable[UsageRecord]) -> list[dict[str, Any]]:
     return [by_key[key_id] for key_id in sorted(by_key)]
 
 
+# Postgres: the whole batch in one statement with one array per column, and the totals moved by
+# the same statement from exactly the rows that were new. A flush costs about a millisecond of CPU
+# instead of the ORM's six or seven, which is what a request waiting behind it feels.
+_PG_BATCH = text(
+    """
+    WITH new AS (
+        INSERT INTO usage_records (id, account_id, key_id, endpoint, model, outcome, http_status,
+            prompt_tokens, completion_tokens, cost_micros, charged_micros, latency_ms, streamed, created_at)
+        SELECT * FROM unnest(
+            CAST(:id AS text[]), CAST(:account_id AS text[]), CAST(:key_id AS text[]),
+            CAST(:endpoint AS text[]), CAST(:model AS text[]), CAST(:outcome AS text[]),
+            CAST(:http_status AS integer[]), CAST(:prompt_tokens AS bigint[]),
+            CAST(:completion_tokens AS bigint[]), CAST(:cost_micros AS bigint[]),
+            CAST(:charged_micros AS bigint[]), CAST(:latency_ms AS bigint[]),
+            CAST(:streamed AS boolean[]), CAST(:created_at AS timestamptz[]))
+        ON CONFLICT (id) DO NOTHING
+        RETURNING account_id, key_id, prompt_tokens, completion_tokens, cost_micros, charged_micros
+    ), moved AS (
+        INSERT INTO usage_totals AS t (key_id, account_id, requests, prompt_tokens, completion_tokens,
+            cost_micros, charged_micros)
+        SELECT key_id, min(account_id), count(*), sum(prompt_tokens), sum(completion_tokens),
+            sum(cost_micros), sum(charged_micros)
+        FROM new GROUP BY key_id ORDER BY key_id
+        ON CONFLICT (key_id) DO UPDATE SET
+            requests = t.requests + EXCLUDED.requests,
+            prompt_tokens = t.prompt_tokens + EXCLUDED.prompt_tokens,
+            completion_tokens = t.completion_tokens + EXCLUDED.completion_tokens,
+            cost_micros = t.cost_micros + EXCLUDED.cost_micros,
+            charged_micros = t.charged_micros + EXCLUDED.charged_micros
+        RETURNING 1
+    )
+    SELECT count(*) FROM new
+    """
+)
+
+
+async def _write_batch_pg(session: AsyncSession, records: list[UsageRecord]) -> int:
+    columns: dict[str, list[Any]] = {name: [] for name in _row(records[0])}
+    for record in records:
+        for name, value in _row(record).items():
+            columns[name].append(value)
+    return int((await session.execute(_PG_BATCH, columns)).scalar_one())
+
+
 async def _write_batch(session: AsyncSession, batch: list[UsageRecord]) -> int:
     """Writes the records and moves the totals in the session's transaction; returns how many were new."""
     unique: dict[str, UsageRecord] = {}
     for record in batch:
         unique.setdefault(record.id, record)
+    if session.bind.dialect.name == "postgresql":
+        return await _write_batch_pg(session, list(unique.values()))
     insert = (
         dialect_insert(session, usage_records)
         .on_conflict_do_nothing(index_elements=[usage_records.c.id])
