@@ -1,7 +1,6 @@
 """The dishka container: ports from the runtime, use cases built once per process."""
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
-from dishka.integrations.litestar import LitestarProvider
 
 from application.background import BackgroundTasks
 from application.metering import Meter
@@ -113,8 +112,5 @@ class UseCasesProvider(Provider):
     grant = provide(GrantCredits)
 
 
-def build_container(runtime: Runtime, *, web: bool = True) -> AsyncContainer:
-    providers: list[Provider] = [PortsProvider(), UseCasesProvider()]
-    if web:
-        providers.append(LitestarProvider())
-    return make_async_container(*providers, context={Runtime: runtime})
+def build_container(runtime: Runtime) -> AsyncContainer:
+    return make_async_container(PortsProvider(), UseCasesProvider(), context={Runtime: runtime})

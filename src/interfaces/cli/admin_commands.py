@@ -27,7 +27,7 @@ async def _container(settings: Settings) -> AsyncIterator[AsyncContainer]:
     if os.environ.get("SLUICE_AUTO_MIGRATE", "1") != "0":
         await run_migrations(settings.database_url)
     runtime = build_runtime(settings)
-    container = build_container(runtime, web=False)
+    container = build_container(runtime)
     try:
         yield container
     finally:

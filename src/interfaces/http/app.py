@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer
-from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 
 from interfaces.http.errors import EXCEPTION_HANDLERS
+from interfaces.http.injection import attach_container
 from interfaces.http.openai_routes import OpenAIController
 from interfaces.http.ops_routes import OpsController
 
@@ -47,5 +47,5 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         logging_config=None,  # ours (interfaces/logging_setup.py) masks keys; Litestar's would not
         debug=False,
     )
-    setup_dishka(container, app)
+    attach_container(container, app)
     return app

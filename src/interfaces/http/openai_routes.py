@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
@@ -19,6 +19,7 @@ from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.money import micros_to_usd
 from domain.rate_policy import Decision
 from interfaces.http.errors import error_response, upstream_error_response
+from interfaces.http.injection import inject
 from interfaces.http.principal_from_request import authenticate, client_ip
 from interfaces.http.rate_headers import rate_headers
 from interfaces.http.wire import parse_chat, parse_embeddings, parse_moderations

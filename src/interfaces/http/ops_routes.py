@@ -1,9 +1,10 @@
 """Liveness, readiness and metrics: no auth, cheap."""
 
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, Response, get
 
 from application.ports.telemetry import Telemetry
+from interfaces.http.injection import inject
 from interfaces.http.readiness import Readiness
 
 
