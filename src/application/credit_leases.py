@@ -26,6 +26,7 @@ from domain.credits import EntryKind, LedgerEntry, covers
 log = logging.getLogger("sluice.credits")
 
 _SETTLED_MEMORY = 100_000
+_FAST_RENEWAL_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -33,6 +34,8 @@ class _Lease:
     account_id: str
     key: str  # idempotency key of the RESERVE entry that took it
     allowance: int  # unspent; below zero after a completion overran its hold
+    size: int = 0  # what the lease took
+    opened: float = 0.0
     holds: set[str] = field(default_factory=set)  # reserve keys of requests not yet settled
     touched: float = 0.0
     retired: bool = False  # replaced by a newer lease; closes once its holds are settled
@@ -138,6 +141,11 @@ class LeasedCreditLedger:
             await self._close(lease)
 
     async def _renew(self, account_id: str, amount: int, old: _Lease | None) -> _Lease | None:
+        now = self._clock.monotonic()
+        wanted = max(amount * self._factor, self._min_lease)
+        if old is not None and now - old.opened < _FAST_RENEWAL_SECONDS:
+            # Used up within a second: many requests are holding at once, so take twice as much.
+            wanted = max(wanted, 2 * old.size)
         if old is not None:
             old.retired = True
             del self._current[account_id]
@@ -147,11 +155,11 @@ class LeasedCreditLedger:
             balance = await self._inner.balance(account_id)
             if not covers(balance, amount):
                 return None
-            size = min(balance, max(amount * self._factor, self._min_lease))
+            size = min(balance, wanted)
             key = f"{self._prefix}:{next(self._numbers)}"
             taken = LedgerEntry(account_id, EntryKind.RESERVE, -size, key, self._clock.now(), note="lease")
             if await self._inner.reserve(taken) is not None:
-                lease = _Lease(account_id, key, size, touched=self._clock.monotonic())
+                lease = _Lease(account_id, key, size, size=size, opened=now, touched=now)
                 self._current[account_id] = lease
                 return lease
         return None

@@ -27,7 +27,8 @@ async def test_many_holds_share_one_ledger_write():
     for i in range(20):
         assert await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now())) is not None
     reserves = [e for e in await inner.entries("a") if e.kind is EntryKind.RESERVE]
-    assert [e.amount_micros for e in reserves] == [-1_000, -1_000]  # 10 holds of 100 per lease of 1,000
+    # 10 holds of 100 fill the first lease of 1,000; used up that fast, the next one is twice as large
+    assert [e.amount_micros for e in reserves] == [-1_000, -2_000]
 
 
 async def test_settled_requests_cost_exactly_their_charge_once_synced():
@@ -148,3 +149,15 @@ async def test_two_processes_never_spend_more_than_the_balance(seed: int):
     balance = await shared.balance("a")
     assert balance == 5_000 - charged >= 0
     assert balance == sum(e.amount_micros for e in await shared.entries("a"))
+
+
+async def test_a_lease_used_up_quickly_is_renewed_twice_as_large():
+    sut, inner, clock = await funded(1_000_000)
+    for i in range(10):
+        await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))  # holds the whole first lease
+    await sut.reserve(hold_entry("a", 100, "r10", clock.now()))
+    clock.advance(5)
+    for i in range(11, 31):
+        await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))
+    leases = [-e.amount_micros for e in await inner.entries("a") if e.kind is EntryKind.RESERVE]
+    assert leases == [1_000, 2_000, 1_000]  # doubled within a second, back to normal after a pause
