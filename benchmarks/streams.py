@@ -101,9 +101,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     timeout = aiohttp.ClientTimeout(total=args.timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         started = time.perf_counter()
-        await asyncio.gather(
-            *(one(session, args.url, body, headers, counters, args.min_frames) for _ in range(args.n))
-        )
+        await asyncio.gather(*(one(session, args.url, body, headers, counters, args.min_frames) for _ in range(args.n)))
         wall = time.perf_counter() - started
     return {
         "requested": args.n,
