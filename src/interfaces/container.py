@@ -19,6 +19,7 @@ from application.use_cases.credits import GrantCredits
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
+from interfaces.http.forwarding import ForwardModelCall
 from interfaces.http.readiness import Readiness
 from interfaces.runtime import Runtime
 
@@ -110,6 +111,7 @@ class UseCasesProvider(Provider):
     list_keys = provide(ListApiKeys)
     revoke_key = provide(RevokeApiKey)
     grant = provide(GrantCredits)
+    forward = provide(ForwardModelCall)
 
 
 def build_container(runtime: Runtime) -> AsyncContainer:

@@ -8,20 +8,16 @@ from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
-from application.gateway_request import GatewayRequest
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog
-from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
-from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.money import micros_to_usd
-from domain.rate_policy import Decision
 from interfaces.http.errors import error_response, upstream_error_response
+from interfaces.http.forwarding import ForwardModelCall, response_headers
 from interfaces.http.injection import inject
-from interfaces.http.principal_from_request import authenticate, client_ip
-from interfaces.http.rate_headers import rate_headers
+from interfaces.http.principal_from_request import authenticate
 from interfaces.http.wire import parse_chat, parse_embeddings, parse_moderations
 
 _JSON = "application/json"
@@ -35,68 +31,38 @@ _listing_decoder = msgspec.json.Decoder(_Listing)
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
-def _headers(request_id: str, decision: Decision | None) -> dict[str, str]:
-    headers = rate_headers(decision)
-    headers["X-Request-Id"] = request_id
-    return headers
-
-
 class OpenAIController(Controller):
     @post("/chat/completions", status_code=200)
     @inject
     async def chat_completions(
-        self,
-        request: Request,
-        auth: FromDishka[Authenticate],
-        proxy: FromDishka[ProxyModelRequest],
-        relay: FromDishka[StreamModelRequest],
-        telemetry: FromDishka[Telemetry],
+        self, request: Request, forward: FromDishka[ForwardModelCall], relay: FromDishka[StreamModelRequest]
     ) -> Response:
         started = time.perf_counter()
-        principal = await authenticate(request, auth)
-        call = parse_chat(await request.body(), client_ip(request))
+        principal, call = await forward.read(request, parse_chat)
         if not call.stream:
-            return await _forward(proxy, telemetry, principal, call, started)
+            return await forward.send(principal, call, started)
+        telemetry = forward.telemetry
         relayed = await relay.execute(principal, call)
+        headers = response_headers(relayed.request_id, relayed.decision)
         if relayed.error is not None:
             telemetry.upstream_error(relayed.error.kind)
             telemetry.request_done("chat", call.model, relayed.error.status, time.perf_counter() - started)
-            return upstream_error_response(relayed.error, _headers(relayed.request_id, relayed.decision))
+            return upstream_error_response(relayed.error, headers)
         assert relayed.frames is not None
         telemetry.request_done("chat", call.model, 200, time.perf_counter() - started)
         return Stream(
-            _counted(relayed.frames, telemetry),
-            media_type="text/event-stream",
-            headers={**_SSE_HEADERS, **_headers(relayed.request_id, relayed.decision)},
+            _counted(relayed.frames, telemetry), media_type="text/event-stream", headers={**_SSE_HEADERS, **headers}
         )
 
     @post("/embeddings", status_code=200)
     @inject
-    async def embeddings(
-        self,
-        request: Request,
-        auth: FromDishka[Authenticate],
-        proxy: FromDishka[ProxyModelRequest],
-        telemetry: FromDishka[Telemetry],
-    ) -> Response:
-        started = time.perf_counter()
-        principal = await authenticate(request, auth)
-        call = parse_embeddings(await request.body(), client_ip(request))
-        return await _forward(proxy, telemetry, principal, call, started)
+    async def embeddings(self, request: Request, forward: FromDishka[ForwardModelCall]) -> Response:
+        return await forward(request, parse_embeddings)
 
     @post("/moderations", status_code=200)
     @inject
-    async def moderations(
-        self,
-        request: Request,
-        auth: FromDishka[Authenticate],
-        proxy: FromDishka[ProxyModelRequest],
-        telemetry: FromDishka[Telemetry],
-    ) -> Response:
-        started = time.perf_counter()
-        principal = await authenticate(request, auth)
-        call = parse_moderations(await request.body(), client_ip(request))
-        return await _forward(proxy, telemetry, principal, call, started)
+    async def moderations(self, request: Request, forward: FromDishka[ForwardModelCall]) -> Response:
+        return await forward(request, parse_moderations)
 
     @get("/models")
     @inject
@@ -175,26 +141,6 @@ class OpenAIController(Controller):
             ),
         }
         return Response(msgspec.json.encode({"data": data}), media_type=_JSON)
-
-
-async def _forward(
-    proxy: ProxyModelRequest, telemetry: Telemetry, principal: Principal, call: GatewayRequest, started: float
-) -> Response:
-    """A metered non-streaming call; the upstream's body goes back as it came (plus our headers)."""
-    proxied = await proxy.execute(principal, call)
-    endpoint = call.endpoint.value
-    if proxied.error is not None:
-        telemetry.upstream_error(proxied.error.kind)
-        telemetry.request_done(endpoint, call.model, proxied.error.status, time.perf_counter() - started)
-        return upstream_error_response(proxied.error, _headers(proxied.request_id, proxied.decision))
-    assert proxied.reply is not None
-    telemetry.request_done(endpoint, call.model, proxied.reply.status, time.perf_counter() - started)
-    return Response(
-        proxied.reply.body,
-        status_code=proxied.reply.status,
-        media_type=proxied.reply.content_type,
-        headers=_headers(proxied.request_id, proxied.decision),
-    )
 
 
 async def _counted(frames, telemetry: Telemetry):  # type: ignore[no-untyped-def]

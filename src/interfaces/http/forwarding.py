@@ -1,0 +1,58 @@
+"""The shared steps of every metered OpenAI-family call: authenticate, parse, proxy, answer."""
+
+import time
+from collections.abc import Callable
+
+from litestar import Request, Response
+
+from application.gateway_request import GatewayRequest
+from application.ports.telemetry import Telemetry
+from application.principal import Principal
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.proxy_model_request import ProxyModelRequest
+from domain.rate_policy import Decision
+from interfaces.http.errors import upstream_error_response
+from interfaces.http.principal_from_request import authenticate, client_ip
+from interfaces.http.rate_headers import rate_headers
+
+Parser = Callable[[bytes, str], GatewayRequest]
+
+
+def response_headers(request_id: str, decision: Decision | None) -> dict[str, str]:
+    headers = rate_headers(decision)
+    headers["X-Request-Id"] = request_id
+    return headers
+
+
+class ForwardModelCall:
+    def __init__(self, auth: Authenticate, proxy: ProxyModelRequest, telemetry: Telemetry) -> None:
+        self._auth = auth
+        self._proxy = proxy
+        self.telemetry = telemetry
+
+    async def read(self, request: Request, parse: Parser) -> tuple[Principal, GatewayRequest]:
+        """The caller first (a bad key is a 401 even when the body is bad too), then the body."""
+        principal = await authenticate(request, self._auth)
+        return principal, parse(await request.body(), client_ip(request))
+
+    async def __call__(self, request: Request, parse: Parser) -> Response:
+        started = time.perf_counter()
+        principal, call = await self.read(request, parse)
+        return await self.send(principal, call, started)
+
+    async def send(self, principal: Principal, call: GatewayRequest, started: float) -> Response:
+        """A metered non-streaming call; the upstream's body goes back as it came (plus our headers)."""
+        proxied = await self._proxy.execute(principal, call)
+        endpoint = call.endpoint.value
+        if proxied.error is not None:
+            self.telemetry.upstream_error(proxied.error.kind)
+            self.telemetry.request_done(endpoint, call.model, proxied.error.status, time.perf_counter() - started)
+            return upstream_error_response(proxied.error, response_headers(proxied.request_id, proxied.decision))
+        assert proxied.reply is not None
+        self.telemetry.request_done(endpoint, call.model, proxied.reply.status, time.perf_counter() - started)
+        return Response(
+            proxied.reply.body,
+            status_code=proxied.reply.status,
+            media_type=proxied.reply.content_type,
+            headers=response_headers(proxied.request_id, proxied.decision),
+        )
