@@ -113,6 +113,7 @@ def build_runtime(settings: Settings) -> Runtime:
     usage_store = BufferedSqlUsageRecorder(sessions)
     telemetry.watch_usage_buffer(lambda: usage_store.pending, lambda: usage_store.flush_failures)
     closers = [engine.dispose]
+    probes: dict[str, Callable[[], Awaitable[None]]] = {"database": _database_probe(engine)}
     if settings.redis_url:
         from infrastructure.limits.redis import (
             PipelinedRedisRateLimiter,
@@ -123,6 +124,7 @@ def build_runtime(settings: Settings) -> Runtime:
         from infrastructure.limits.resp import RespPipeline
 
         client = redis_client(settings.redis_url)
+        probes["redis"] = client.ping
         limiter: RateLimiter
         if settings.redis_url.startswith("redis://"):
             # One pipelined socket for the per-request decision: five times redis-py's rate here.
@@ -160,6 +162,6 @@ def build_runtime(settings: Settings) -> Runtime:
         catalog=CachedModelCatalog(upstream, gateway_models=config.allowed_models),
         telemetry=telemetry,
         tasks=BackgroundTasks(),
-        probes={"database": _database_probe(engine)},
+        probes=probes,
         _closers=closers,
     )

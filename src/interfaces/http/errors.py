@@ -6,6 +6,8 @@ import math
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 
 from application.ports.upstream import UpstreamError
 from domain import errors as e
@@ -91,6 +93,17 @@ def http_exception_handler(_: Request, exc: HTTPException) -> Response[bytes]:
     return error_response(status, message, code=code, headers=getattr(exc, "headers", None))
 
 
+def backend_unavailable_handler(request: Request, exc: Exception) -> Response[bytes]:
+    """Redis or the database cannot be reached: fail closed, and say it is temporary."""
+    log.error("backing service unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return error_response(
+        503,
+        "The gateway cannot reach its database or rate limiter right now; retry shortly.",
+        code="backend_unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[bytes]:
     # The request line only: headers would carry the caller's key.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -100,5 +113,10 @@ def internal_error_handler(request: Request, exc: Exception) -> Response[bytes]:
 EXCEPTION_HANDLERS = {
     e.DomainError: domain_error_handler,
     HTTPException: http_exception_handler,
+    ConnectionError: backend_unavailable_handler,
+    TimeoutError: backend_unavailable_handler,
+    OSError: backend_unavailable_handler,
+    DBAPIError: backend_unavailable_handler,
+    RedisError: backend_unavailable_handler,
     Exception: internal_error_handler,
 }

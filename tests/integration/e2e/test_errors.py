@@ -125,3 +125,17 @@ def test_upstream_unreachable_is_503(upstream: FakeUpstreamHandle) -> None:
         assert_error(response, 503, "service_unavailable_error")
     finally:
         dead.stop()
+
+
+def test_an_unreachable_rate_limiter_fails_closed_with_503(upstream: FakeUpstreamHandle) -> None:
+    from tests.integration.e2e.harness import free_port
+
+    gw = Gateway(upstream.base_url, extra_env={"SLUICE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}).start()
+    try:
+        key = gw.new_key()
+        response = post(gw, key, {"model": "qwen/qwen3-32b", "messages": MESSAGES})
+        error = assert_error(response, 503, "service_unavailable_error")
+        assert error["code"] == "backend_unavailable"
+        assert response.headers["retry-after"] == "1"
+    finally:
+        gw.stop()
