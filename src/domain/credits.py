@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InsufficientCredits, InvalidRequest
+from domain.money import MICROS_PER_USD
 
 
 class EntryKind(StrEnum):
@@ -41,10 +42,17 @@ def covers(balance: int, amount_micros: int) -> bool:
     return balance > 0 and balance >= amount_micros
 
 
+def credits_text(micros: int) -> str:
+    """Credits as people read them ($1 = 1 credit): `1`, `0.25`, `0.000012`."""
+    whole, fraction = divmod(abs(micros), MICROS_PER_USD)
+    text = f"{whole}.{fraction:06d}".rstrip("0").rstrip(".")
+    return f"-{text}" if micros < 0 else text
+
+
 def insufficient(amount_micros: int, balance: int) -> InsufficientCredits:
     available = max(balance, 0)
     return InsufficientCredits(
-        f"Insufficient credits. Required: {amount_micros}, Available: {available}",
+        f"Insufficient credits. Required: {credits_text(amount_micros)}, Available: {credits_text(available)}",
         required=amount_micros,
         available=available,
     )

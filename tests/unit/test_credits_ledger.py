@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.credits import EntryKind, LedgerEntry, grant_entry, release_entry, reserve_entry, settle_entry
+from domain.credits import EntryKind, LedgerEntry, credits_text, grant_entry, release_entry, reserve_entry, settle_entry
 from domain.errors import InsufficientCredits, InvalidRequest
 from tests.fakes.memory import InMemoryCreditLedger
 
@@ -45,7 +45,10 @@ def test_reserve_entry_refuses_what_the_balance_cannot_cover(amount, balance, av
 
     assert caught.value.required == amount
     assert caught.value.available == available
-    assert caught.value.message == f"Insufficient credits. Required: {amount}, Available: {available}"
+    assert caught.value.message == (
+        f"Insufficient credits. Required: {credits_text(amount)}, Available: {credits_text(available)}"
+    )
+    assert (caught.value.required, caught.value.available) == (amount, available)
     assert caught.value.code == "insufficient_credits"
 
 
@@ -237,3 +240,10 @@ async def test_the_ledger_keeps_its_invariants_under_any_sequence(ops):
         every_key = [e.idempotency_key for a in ACCOUNTS for e in await sut.entries(a)]
         assert len(every_key) == len(set(every_key))  # no key applied twice
         assert set(every_key) == applied_keys
+
+
+@pytest.mark.parametrize(
+    ("micros", "text"), [(0, "0"), (1_000_000, "1"), (250_000, "0.25"), (12, "0.000012"), (-1_500_000, "-1.5")]
+)
+def test_credits_read_as_dollars(micros: int, text: str) -> None:
+    assert credits_text(micros) == text
