@@ -28,7 +28,6 @@ log = logging.getLogger("sluice.metering")
 # Model ids the upstream routes itself (auto-routers, presets) need not appear in its catalogue.
 _ROUTED_PREFIXES = ("openrouter/", "@preset/")
 _CHARS_PER_TOKEN = 4
-_CAP_WORDS = {Period.DAY: "daily", Period.WEEK: "weekly", Period.MONTH: "monthly"}
 
 
 class RequestIds:
@@ -150,7 +149,7 @@ class Meter:
                 await self._spend.seed(key, spent, ttl)
             if spent >= cap.limit_micros:
                 raise SpendCapReached(
-                    f"The {_CAP_WORDS[cap.period]} spend cap of ${micros_to_usd(cap.limit_micros):.2f} is reached."
+                    f"The {cap.period.adjective} spend cap of ${micros_to_usd(cap.limit_micros):.2f} is reached."
                 )
 
     async def _reserve(

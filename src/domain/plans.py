@@ -36,6 +36,11 @@ class Period(StrEnum):
     WEEK = "week"
     MONTH = "month"
 
+    @property
+    def adjective(self) -> str:
+        """daily, weekly, monthly: OpenRouter's `limit_reset` words, and ours in messages."""
+        return {"day": "daily", "week": "weekly", "month": "monthly"}[self.value]
+
 
 @dataclass(frozen=True, slots=True)
 class RatePolicy:

@@ -32,10 +32,6 @@ class Settings:
     max_active_keys: int = 50
     access_log: bool = False
 
-    @property
-    def uses_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)

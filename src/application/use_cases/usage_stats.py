@@ -64,7 +64,7 @@ class DescribeKey:
             cap: SpendCap = min(plan.spend_caps, key=lambda c: c.limit_micros)
             spent = await self._usage.charged_since(account_id, period_start(cap.period, now))
             limit, remaining = cap.limit_micros, max(cap.limit_micros - spent, 0)
-            reset = {Period.DAY: "daily", Period.WEEK: "weekly", Period.MONTH: "monthly"}[cap.period]
+            reset = cap.period.adjective
         chat = [p for p in plan.policies if p.name == "chat"] or list(plan.policies)
         return KeyReport(
             label=key.name,

@@ -16,7 +16,7 @@ def ledger(sessions: async_sessionmaker[AsyncSession]) -> SqlCreditLedger:
 
 
 def _hold(account: Account, amount: int, request_id: str) -> LedgerEntry:
-    # domain.credits.reserve_entry also checks a balance read beforehand; the store re-checks atomically.
+    # The store alone decides whether the balance covers a hold (domain.credits.covers), atomically.
     return LedgerEntry(account.id, EntryKind.RESERVE, -amount, f"{request_id}:reserve", NOW)
 
 
