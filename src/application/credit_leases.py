@@ -8,8 +8,9 @@ credit twice: each spends only what its own lease took.
 
 The price: while a process holds a lease, other processes (and `sluice credits balance`) see the
 balance without it. Idle leases go back after `idle_seconds`, at shutdown, and whenever a caller
-asks for its own balance. A process that crashes leaves its open lease held in the ledger (one
-RESERVE entry with a `lease` note) for an operator to return.
+asks for its own balance. Every lease has an expiry that its process renews while it lives; a
+process that dies (SIGKILL, a lost machine) leaves its leases to expire, and any other process,
+or the next to start, returns them (`ReconcileLeases`) less what their usage records show spent.
 """
 
 import asyncio
@@ -18,10 +19,13 @@ import logging
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
 from application.ports.credits import CreditLedger
+from application.ports.leases import LeaseStore
 from domain.credits import EntryKind, LedgerEntry, covers
+from domain.leases import Lease
 
 log = logging.getLogger("sluice.credits")
 
@@ -39,6 +43,8 @@ class _Lease:
     holds: set[str] = field(default_factory=set)  # reserve keys of requests not yet settled
     touched: float = 0.0
     retired: bool = False  # replaced by a newer lease; closes once its holds are settled
+    expires_at: datetime | None = None  # as last renewed; past it, another process may return it
+    lost: bool = False  # returned by another process (its expiry passed unrenewed): nothing to close
 
 
 class LeasedCreditLedger:
@@ -47,14 +53,20 @@ class LeasedCreditLedger:
     def __init__(
         self,
         inner: CreditLedger,
+        leases: LeaseStore,
         clock: Clock,
         *,
+        owner: str,
+        lease_seconds: float = 30.0,
         idle_seconds: float = 2.0,
         min_lease_micros: int = 100_000,
         lease_factor: int = 10,
     ) -> None:
         self._inner = inner
+        self._leases = leases
         self._clock = clock
+        self._owner = owner
+        self._ttl = timedelta(seconds=lease_seconds)
         self._idle = idle_seconds
         self._min_lease = min_lease_micros
         self._factor = lease_factor
@@ -63,6 +75,7 @@ class LeasedCreditLedger:
         self._locks: dict[str, asyncio.Lock] = {}
         self._settled: OrderedDict[str, None] = OrderedDict()
         self._unreturned: list[_Lease] = []  # closes that failed; retried by sync and return_idle
+        self._open: dict[str, _Lease] = {}  # every lease taken and not closed yet, current or retired
         self._prefix = "lease_" + secrets.token_hex(6)
         self._numbers = itertools.count(1)
 
@@ -72,6 +85,10 @@ class LeasedCreditLedger:
 
     async def entries(self, account_id: str) -> list[LedgerEntry]:
         return await self._inner.entries(account_id)
+
+    def payer(self, request_id: str) -> str | None:
+        lease = self._by_hold.get(f"{request_id}:reserve")
+        return lease.key if lease is not None else None
 
     async def append(self, entry: LedgerEntry) -> bool:
         if entry.kind in (EntryKind.SETTLE, EntryKind.RELEASE):
@@ -126,6 +143,40 @@ class LeasedCreditLedger:
             if not lease.holds and lease.touched < cutoff:
                 await self._close(lease)
 
+    async def renew(self) -> None:
+        """Moves the expiry of every lease this process holds; call it well within the lease time.
+
+        Raises when the store cannot be reached; leases whose expiry has passed meanwhile take no
+        new holds, since another process may return them at any moment.
+        """
+        ids = [key for key, lease in self._open.items() if not lease.lost]
+        if not ids:
+            return
+        until = self._clock.now() + self._ttl
+        try:
+            still_open = await self._leases.renew(ids, until)
+        except Exception:
+            now = self._clock.now()
+            for lease in list(self._current.values()):
+                if lease.expires_at is not None and lease.expires_at <= now:
+                    await self._retire(lease)
+            raise
+        for key in ids:
+            lease = self._open[key]
+            if key in still_open:
+                lease.expires_at = until
+            else:
+                log.warning("credit lease %s was returned by another process after its expiry", key)
+                lease.lost = True
+                await self._retire(lease)
+
+    async def _retire(self, lease: _Lease) -> None:
+        if self._current.get(lease.account_id) is lease:
+            del self._current[lease.account_id]
+        lease.retired = True
+        if not lease.holds:
+            await self._close(lease)
+
     def _lock(self, account_id: str) -> asyncio.Lock:
         lock = self._locks.get(account_id)
         if lock is None:
@@ -156,22 +207,26 @@ class LeasedCreditLedger:
             if not covers(balance, amount):
                 return None
             size = min(balance, wanted)
-            key = f"{self._prefix}:{next(self._numbers)}"
-            taken = LedgerEntry(account_id, EntryKind.RESERVE, -size, key, self._clock.now(), note="lease")
-            if await self._inner.reserve(taken) is not None:
-                lease = _Lease(account_id, key, size, size=size, opened=now, touched=now)
-                self._current[account_id] = lease
+            opened = self._clock.now()
+            lease_id = f"{self._prefix}:{next(self._numbers)}"
+            taken = Lease(lease_id, account_id, size, self._owner, opened, opened + self._ttl)
+            if await self._leases.open(taken):
+                lease = _Lease(account_id, lease_id, size, size=size, opened=now, touched=now)
+                lease.expires_at = taken.expires_at
+                self._current[account_id] = self._open[taken.id] = lease
                 return lease
         return None
 
     async def _close(self, lease: _Lease) -> None:
         if self._current.get(lease.account_id) is lease:
             del self._current[lease.account_id]
-        back = LedgerEntry(
-            lease.account_id, EntryKind.SETTLE, lease.allowance, f"{lease.key}:close", self._clock.now(), note="lease"
-        )
+        if lease.lost:
+            self._open.pop(lease.key, None)
+            return
         try:
-            await self._inner.append(back)
+            if not await self._leases.close(lease.key, lease.allowance, self._clock.now()):
+                log.warning("credit lease %s was returned by another process before its owner", lease.key)
+            self._open.pop(lease.key, None)
         except Exception:
             # Kept for the next sync or idle sweep: the unspent credit must go back, once.
             log.exception("returning lease %s failed; will retry", lease.key)

@@ -81,6 +81,12 @@ class Meter:
         self._gateway_models = gateway_models
         self._ids = RequestIds()
         self._stamps: dict[tuple[Period, datetime], str] = {}
+        # Admitted and not settled yet: what shutdown waits for, and what makes a second settle a no-op.
+        self._unsettled: dict[str, Admission] = {}
+
+    @property
+    def unsettled(self) -> int:
+        return len(self._unsettled)
 
     async def admit(self, principal: Principal, request: GatewayRequest) -> Admission:
         model = await self._authorize_model(principal, request)
@@ -88,7 +94,17 @@ class Meter:
         await self._check_spend_caps(principal)
         request_id = self._ids.next()
         reserved = await self._reserve(principal, request, model, request_id)
-        return Admission(request_id, principal, request, model, reserved, decision, self._clock.monotonic())
+        admission = Admission(request_id, principal, request, model, reserved, decision, self._clock.monotonic())
+        self._unsettled[request_id] = admission
+        return admission
+
+    async def settle_abandoned(self) -> int:
+        """Settles what is still open when shutdown can wait no longer, as cut off with nothing seen."""
+        abandoned = list(self._unsettled.values())
+        for admission in abandoned:
+            log.warning("settling %s at shutdown: its request never finished", admission.request_id)
+            await self.settle(admission, outcome=Outcome.CLIENT_DISCONNECTED, http_status=499)
+        return len(abandoned)
 
     async def _authorize_model(self, principal: Principal, request: GatewayRequest) -> ModelInfo | None:
         model_id = request.model
@@ -179,6 +195,8 @@ class Meter:
         generated_chars: int = 0,
     ) -> Settlement:
         """Closes the request exactly once: charges what it cost, or releases it when it failed."""
+        if self._unsettled.pop(admission.request_id, None) is None:
+            return Settlement(Usage(), 0)  # settled already (a retry, or shutdown got there first)
         principal, request = admission.principal, admission.request
         account_id = principal.account.id
         now = self._clock.now()
@@ -190,7 +208,30 @@ class Meter:
             if cost is None:
                 cost = cost_from_catalog(admission.model, usage) or 0
                 usage = Usage(usage.prompt_tokens, usage.completion_tokens, cost)
-            charged = charge_micros(principal.plan, cost)
+            # Whatever the upstream claimed, a request never gives credit back.
+            charged = max(0, charge_micros(principal.plan, cost))
+        # The record first: it says which lease paid, which is what returns a lease whose process died.
+        record = UsageRecord(
+            id=admission.request_id,
+            account_id=account_id,
+            key_id=principal.key.id,
+            endpoint=request.endpoint.value,
+            model=request.model,
+            outcome=outcome,
+            http_status=http_status,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_micros=usage.cost_micros or 0,
+            charged_micros=charged,
+            latency_ms=int((self._clock.monotonic() - admission.started) * 1000),
+            streamed=request.stream,
+            created_at=now,
+            lease_id=self._ledger.payer(admission.request_id) if admission.reserved_micros else None,
+        )
+        try:
+            self._recorder.record(record)
+        except Exception:
+            log.exception("recording usage of %s failed", admission.request_id)
         try:
             if admission.reserved_micros or (principal.plan.prepaid and charged):
                 entry = (
@@ -204,27 +245,9 @@ class Meter:
                     key, ttl = self._cap_key(principal, cap.period)
                     await self._spend.add(key, charged, ttl)
         except Exception:
-            # The usage record below still carries the charge, so nothing is lost; an operator
+            # The usage record above still carries the charge, so nothing is lost; an operator
             # can reconcile the ledger from it.
             log.exception("settling %s failed", admission.request_id)
-        self._recorder.record(
-            UsageRecord(
-                id=admission.request_id,
-                account_id=account_id,
-                key_id=principal.key.id,
-                endpoint=request.endpoint.value,
-                model=request.model,
-                outcome=outcome,
-                http_status=http_status,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cost_micros=usage.cost_micros or 0,
-                charged_micros=charged,
-                latency_ms=int((self._clock.monotonic() - admission.started) * 1000),
-                streamed=request.stream,
-                created_at=now,
-            )
-        )
         return Settlement(usage, charged)
 
     def _estimate(self, admission: Admission, generated_chars: int) -> Usage:

@@ -28,6 +28,7 @@ class UsageRecord:
     latency_ms: int
     streamed: bool
     created_at: datetime
+    lease_id: str | None = None  # the credit lease that paid for it (prepaid plans)
 
     @property
     def total_tokens(self) -> int:

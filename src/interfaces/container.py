@@ -9,6 +9,7 @@ from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
 from application.ports.credits import CreditLedger
+from application.ports.leases import LeaseStore
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
@@ -16,6 +17,7 @@ from application.use_cases.accounts import CreateAccount, FindAccount, SetAccoun
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.credits import GrantCredits
+from application.use_cases.leases import ListLeases, ReconcileLeases
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
@@ -47,6 +49,10 @@ class PortsProvider(Provider):
     @provide
     def ledger(self, r: Runtime) -> CreditLedger:
         return r.ledger
+
+    @provide
+    def leases(self, r: Runtime) -> LeaseStore:
+        return r.leases
 
     @provide
     def recorder(self, r: Runtime) -> UsageRecorder:
@@ -82,16 +88,13 @@ class UseCasesProvider(Provider):
 
     @provide
     def meter(self, r: Runtime) -> Meter:
-        return Meter(
-            limiter=r.limiter,
-            spend=r.spend,
-            ledger=r.ledger,
-            catalog=r.catalog,
-            recorder=r.recorder,
-            usage_queries=r.usage,
-            clock=r.clock,
-            gateway_models=r.config.allowed_models,
-        )
+        return r.meter  # the runtime's own: shutdown waits on what it has admitted
+
+    @provide
+    def reconcile_leases(self, r: Runtime) -> ReconcileLeases:
+        return r.reconcile
+
+    list_leases = provide(ListLeases)
 
     @provide
     def authenticate(self, r: Runtime) -> Authenticate:

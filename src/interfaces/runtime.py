@@ -1,12 +1,17 @@
 """The composition root's adapters and their lifecycle, in the one order that loses nothing.
 
-Start: recorder flusher. Stop: wait for settlements in flight, flush usage, then close the
-upstream pool, Redis and the database.
+Start: recorder flusher, then a sweep of credit leases that dead processes left. Stop: wait until
+every admitted request is settled (streams cut at the grace deadline settle as they unwind), then
+return credit leases, send spend counters and flush usage records; only then close the upstream
+pool, Redis and the database.
 """
 
 import asyncio
 import gc
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -15,17 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.background import BackgroundTasks
 from application.credit_leases import LeasedCreditLedger
+from application.metering import Meter
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
+from application.ports.leases import LeaseStore
 from application.ports.rate_limiter import RateLimiter, SpendCounter
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.spend_cache import CachedSpendCounter
+from application.use_cases.leases import ReconcileLeases
 from infrastructure.clock import SystemClock
 from infrastructure.limits.memory import InProcessRateLimiter, InProcessSpendCounter
 from infrastructure.persistence.accounts import SqlAccountRepository
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
+from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
@@ -38,6 +47,9 @@ from interfaces.settings import Settings
 
 log = logging.getLogger("sluice")
 
+# How long shutdown waits for admitted requests to settle after the server stopped serving them.
+_SETTLE_WAIT_SECONDS = 10.0
+
 
 @dataclass
 class Runtime:
@@ -48,6 +60,9 @@ class Runtime:
     accounts: AccountRepository
     keys: ApiKeyRepository
     ledger: LeasedCreditLedger
+    leases: LeaseStore
+    reconcile: ReconcileLeases
+    meter: Meter
     usage_store: BufferedSqlUsageRecorder
     recorder: UsageRecorder
     usage: UsageQueries
@@ -63,6 +78,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.usage_store.start()
+        await self._reconcile()
         self._sweeper = asyncio.get_running_loop().create_task(self._housekeeping())
         # Everything built so far lives as long as the process: keep it out of the collector's
         # scans, and collect young objects less often (a request allocates many short-lived ones).
@@ -71,30 +87,66 @@ class Runtime:
         gc.set_threshold(20_000, 50, 100)
 
     async def _housekeeping(self) -> None:
-        """Every half second: send spend counters; give back credit leases nobody uses."""
+        """Every half second: send spend counters, give back idle credit leases. Every third of the
+        lease time: renew this process's leases; every half: return the expired ones of dead processes."""
+        loop = asyncio.get_running_loop()
+        lease_seconds = self.settings.lease_seconds
+        renew_at = reconcile_at = loop.time()
         while True:
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(min(0.5, lease_seconds / 4))
             try:
                 await self.spend.flush()
                 await self.ledger.return_idle()
             except Exception:
                 log.exception("housekeeping failed")
+            now = loop.time()
+            if now >= renew_at:
+                renew_at = now + lease_seconds / 3
+                try:
+                    await self.ledger.renew()
+                except Exception:
+                    log.exception("renewing credit leases failed")
+            if now >= reconcile_at:
+                reconcile_at = now + lease_seconds / 2
+                await self._reconcile()
+
+    async def _reconcile(self) -> None:
+        try:
+            await self.reconcile.execute()
+        except Exception:
+            log.exception("returning expired credit leases failed")
 
     async def close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
-        await self.tasks.drain()
+        await self._settle_everything()
         try:
             await self.ledger.sync()
+        except Exception:
+            log.exception("returning credit leases at shutdown failed; they go back when they expire")
+        try:
             await self.spend.flush()
         except Exception:
-            log.exception("returning credit leases or spend counters at shutdown failed")
+            log.exception("sending spend counters at shutdown failed")
         await self.usage_store.close()
         for closer in reversed(self._closers):
             try:
                 await closer()
             except Exception:
                 log.exception("error while closing")
+
+    async def _settle_everything(self) -> None:
+        """Streams cancelled at the grace deadline spawn their settlements as they unwind, after the
+        server has already asked us to stop: wait for those, not only for the ones already running."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _SETTLE_WAIT_SECONDS
+        while (self.meter.unsettled or self.tasks.pending) and loop.time() < deadline:
+            await self.tasks.drain()
+            if self.meter.unsettled:
+                await asyncio.sleep(0.01)
+        if self.meter.unsettled:
+            await self.meter.settle_abandoned()
+        await self.tasks.drain()
 
 
 def _database_probe(engine: AsyncEngine) -> Callable[[], Awaitable[None]]:
@@ -139,12 +191,32 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter = InProcessRateLimiter()
         shared_spend = InProcessSpendCounter()
     clock = SystemClock()
-    ledger = LeasedCreditLedger(SqlCreditLedger(sessions), clock)
+    leases = SqlCreditLeases(sessions)
+    ledger = LeasedCreditLedger(
+        SqlCreditLedger(sessions),
+        leases,
+        clock,
+        owner=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
+        lease_seconds=settings.lease_seconds,
+    )
     spend = CachedSpendCounter(shared_spend, clock)
     upstream = OpenRouterUpstream(
         settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
     )
     closers.append(upstream.aclose)
+    catalog = CachedModelCatalog(upstream, gateway_models=config.allowed_models)
+    recorder = MeteredUsageRecorder(usage_store, telemetry)
+    usage = SqlUsageQueries(sessions)
+    meter = Meter(
+        limiter=limiter,
+        spend=spend,
+        ledger=ledger,
+        catalog=catalog,
+        recorder=recorder,
+        usage_queries=usage,
+        clock=clock,
+        gateway_models=config.allowed_models,
+    )
     return Runtime(
         settings=settings,
         config=config,
@@ -153,13 +225,16 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=SqlAccountRepository(sessions),
         keys=SqlApiKeyRepository(sessions),
         ledger=ledger,
+        leases=leases,
+        reconcile=ReconcileLeases(leases, clock),
+        meter=meter,
         usage_store=usage_store,
-        recorder=MeteredUsageRecorder(usage_store, telemetry),
-        usage=SqlUsageQueries(sessions),
+        recorder=recorder,
+        usage=usage,
         limiter=limiter,
         spend=spend,
         upstream=upstream,
-        catalog=CachedModelCatalog(upstream, gateway_models=config.allowed_models),
+        catalog=catalog,
         telemetry=telemetry,
         tasks=BackgroundTasks(),
         probes=probes,

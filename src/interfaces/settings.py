@@ -31,6 +31,7 @@ class Settings:
     upstream_read_timeout: float = 300.0
     max_active_keys: int = 50
     access_log: bool = False
+    lease_seconds: float = 30.0
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -132,4 +133,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         upstream_read_timeout=_float(env, "SLUICE_UPSTREAM_TIMEOUT", 300.0),
         max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),
         access_log=(env.get("SLUICE_ACCESS_LOG") or "").lower() in {"1", "true", "yes"},
+        lease_seconds=_lease_seconds(env),
     )
+
+
+def _lease_seconds(env: Mapping[str, str]) -> float:
+    # A lease is renewed every third of this and swept every half, so a dead process's lease is back
+    # within 1.5 times it: 40 s keeps that promise under a minute.
+    value = _float(env, "SLUICE_LEASE_SECONDS", 30.0)
+    if value > 40:
+        raise SettingsError(f"SLUICE_LEASE_SECONDS must be at most 40, got {value:g}")
+    return value

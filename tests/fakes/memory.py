@@ -23,6 +23,7 @@ from domain.catalog import ModelInfo, ModelPrice
 from domain.credits import EntryKind, LedgerEntry, grant_entry
 from domain.errors import Conflict
 from domain.keys import ApiKey, issue_key
+from domain.leases import Lease, LeaseStanding, close_key, returned_micros
 from domain.plans import DEFAULT_PLAN, Plan
 from domain.pricing import Usage
 from domain.rate_policy import Decision, LimitCheck, decide_all
@@ -212,6 +213,9 @@ class InMemoryCreditLedger:
     async def entries(self, account_id: str) -> list[LedgerEntry]:
         return [e for e in self._entries if e.account_id == account_id]
 
+    def payer(self, request_id: str) -> str | None:
+        return None
+
     def _write(self, entry: LedgerEntry) -> None:
         self._keys.add(entry.idempotency_key)
         self._entries.append(entry)
@@ -220,6 +224,70 @@ class InMemoryCreditLedger:
     @property
     def all_entries(self) -> list[LedgerEntry]:
         return list(self._entries)
+
+
+class InMemoryLeaseStore:
+    """Leases over an InMemoryCreditLedger: a RESERVE entry to open, a `:close` SETTLE entry to close.
+
+    What a reclaimed lease spent is what `spent` says its usage records charged (set by the test).
+    """
+
+    def __init__(self, ledger: InMemoryCreditLedger) -> None:
+        self.ledger = ledger
+        self.leases: dict[str, Lease] = {}
+        self.closed: dict[str, str] = {}  # lease id -> "owner" or "reclaim"
+        self.spent: dict[str, int] = {}
+        self.failing = False  # every call raises, as an unreachable database would
+
+    def _check(self) -> None:
+        if self.failing:
+            raise ConnectionError("lease store unreachable")
+
+    async def open(self, lease: Lease) -> bool:
+        self._check()
+        amount = -lease.amount_micros
+        taken = LedgerEntry(lease.account_id, EntryKind.RESERVE, amount, lease.id, lease.opened_at, "lease")
+        if await self.ledger.reserve(taken) is None:
+            return False
+        self.leases[lease.id] = lease
+        return True
+
+    async def close(self, lease_id: str, returned_micros: int, now: datetime) -> bool:
+        self._check()
+        return await self._close(lease_id, returned_micros, now, "owner")
+
+    async def reclaim(self, lease_id: str, now: datetime) -> int | None:
+        self._check()
+        lease = self.leases.get(lease_id)
+        if lease is None or lease_id in self.closed or not lease.expired(now):
+            return None
+        amount = returned_micros(lease, self.spent.get(lease_id, 0))
+        return amount if await self._close(lease_id, amount, now, "reclaim") else None
+
+    async def _close(self, lease_id: str, amount: int, now: datetime, by: str) -> bool:
+        lease = self.leases[lease_id]
+        written = await self.ledger.append(
+            LedgerEntry(lease.account_id, EntryKind.SETTLE, amount, close_key(lease_id), now, "lease")
+        )
+        self.closed.setdefault(lease_id, by)
+        return written
+
+    async def renew(self, lease_ids, expires_at: datetime) -> set[str]:  # type: ignore[no-untyped-def]
+        self._check()
+        still = {i for i in lease_ids if i in self.leases and i not in self.closed}
+        for lease_id in still:
+            self.leases[lease_id] = replace(self.leases[lease_id], expires_at=expires_at)
+        return still
+
+    async def expired(self, now: datetime) -> list[Lease]:
+        self._check()
+        return [x for i, x in self.leases.items() if i not in self.closed and x.expired(now)]
+
+    async def standing(self) -> list[LeaseStanding]:
+        self._check()
+        return [
+            LeaseStanding(x, x.account_id, self.spent.get(i, 0)) for i, x in self.leases.items() if i not in self.closed
+        ]
 
 
 # --------------------------------------------------------------------------------------------- usage

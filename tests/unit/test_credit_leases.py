@@ -1,18 +1,29 @@
 """Leased credits: many holds per ledger write, and still exact and never overspent."""
 
 import random
+from datetime import timedelta
 
 import pytest
 
 from application.credit_leases import LeasedCreditLedger
 from domain.credits import EntryKind, grant_entry, hold_entry, release_entry, settle_entry
-from tests.fakes.memory import FakeClock, InMemoryCreditLedger
+from tests.fakes.memory import FakeClock, InMemoryCreditLedger, InMemoryLeaseStore
 
 
-def make(balance: int, *, clock: FakeClock | None = None, inner: InMemoryCreditLedger | None = None):  # type: ignore[no-untyped-def]
+def make(  # type: ignore[no-untyped-def]
+    balance: int,
+    *,
+    clock: FakeClock | None = None,
+    inner: InMemoryCreditLedger | None = None,
+    store: InMemoryLeaseStore | None = None,
+):
     clock = clock or FakeClock()
     inner = inner or InMemoryCreditLedger()
-    return LeasedCreditLedger(inner, clock, idle_seconds=2.0, min_lease_micros=1_000, lease_factor=10), inner, clock
+    store = store or InMemoryLeaseStore(inner)
+    sut = LeasedCreditLedger(
+        inner, store, clock, owner="test", lease_seconds=30, idle_seconds=2.0, min_lease_micros=1_000, lease_factor=10
+    )
+    return sut, inner, clock
 
 
 async def funded(balance: int, **kwargs):  # type: ignore[no-untyped-def]
@@ -161,3 +172,49 @@ async def test_a_lease_used_up_quickly_is_renewed_twice_as_large():
         await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))
     leases = [-e.amount_micros for e in await inner.entries("a") if e.kind is EntryKind.RESERVE]
     assert leases == [1_000, 2_000, 1_000]  # doubled within a second, back to normal after a pause
+
+
+async def test_renewal_moves_the_expiry_of_every_lease_held():
+    sut, _inner, clock = await funded(10_000)
+    store = sut._leases
+    await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    (lease_id,) = store.leases
+    first = store.leases[lease_id].expires_at
+    clock.advance(10)
+    await sut.renew()
+    assert store.leases[lease_id].expires_at == first + timedelta(seconds=10)
+    assert sut.payer("r1") == lease_id
+
+
+async def test_a_lease_returned_by_another_process_is_dropped_not_closed_twice():
+    sut, inner, clock = await funded(10_000)
+    store = sut._leases
+    await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    (lease_id,) = store.leases
+    clock.advance(31)  # nobody renewed it: another process returns it from the records
+    store.spent[lease_id] = 0
+    assert await store.reclaim(lease_id, clock.now()) == 1_000
+    await sut.renew()
+    await sut.append(settle_entry("a", 100, 70, "r1", clock.now()))
+    await sut.sync()
+    assert [e.idempotency_key for e in await inner.entries("a")].count(f"{lease_id}:close") == 1
+    assert await inner.balance("a") == 10_000
+    # A new hold takes a new lease.
+    assert await sut.reserve(hold_entry("a", 100, "r2", clock.now())) is not None
+    assert len(store.leases) == 2
+
+
+async def test_an_unreachable_store_past_the_expiry_stops_new_holds_on_the_lease():
+    sut, inner, clock = await funded(10_000)
+    store = sut._leases
+    await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    store.failing = True
+    clock.advance(31)
+    with pytest.raises(ConnectionError):
+        await sut.renew()
+    with pytest.raises(ConnectionError):  # the next hold needs a new lease, which needs the store
+        await sut.reserve(hold_entry("a", 100, "r2", clock.now()))
+    store.failing = False
+    await sut.append(settle_entry("a", 100, 30, "r1", clock.now()))
+    await sut.sync()
+    assert await inner.balance("a") == 10_000 - 30

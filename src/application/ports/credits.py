@@ -23,6 +23,10 @@ class CreditLedger(Protocol):
 
     async def entries(self, account_id: str) -> list[LedgerEntry]: ...
 
+    def payer(self, request_id: str) -> str | None:
+        """The credit lease holding the request's reservation, if this ledger spends from leases."""
+        ...
+
     async def sync(self, account_id: str | None = None) -> None:
         """Makes the durable ledger current (returns credit held in memory); a no-op for direct stores."""
         ...

@@ -25,12 +25,21 @@ def _values(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def _move_balance(entry: LedgerEntry) -> Any:
+def move_balance(entry: LedgerEntry) -> Any:
     return (
         update(accounts)
         .where(accounts.c.id == entry.account_id)
         .values(balance_micros=accounts.c.balance_micros + entry.amount_micros)
     )
+
+
+async def insert_entry(session: AsyncSession, entry: LedgerEntry) -> bool:
+    """Inserts the entry unless its idempotency key exists; True when it was written."""
+    statement = dialect_insert(session, credit_entries).on_conflict_do_nothing(
+        index_elements=[credit_entries.c.idempotency_key]
+    )
+    result = await session.execute(statement, _values(entry))
+    return result.rowcount == 1
 
 
 class _AlreadyHeld(Exception):
@@ -49,9 +58,9 @@ class SqlCreditLedger:
 
     async def append(self, entry: LedgerEntry) -> bool:
         async with self._sessions() as session, session.begin():
-            if not await self._insert(session, entry):
+            if not await insert_entry(session, entry):
                 return False  # written before under this key: the balance already moved then
-            await session.execute(_move_balance(entry))
+            await session.execute(move_balance(entry))
         return True
 
     async def reserve(self, entry: LedgerEntry) -> int | None:
@@ -59,7 +68,7 @@ class SqlCreditLedger:
         # One conditional UPDATE decides and takes the hold atomically: concurrent reservations
         # queue on the row lock and each re-checks the balance the one before it left.
         take = (
-            _move_balance(entry)
+            move_balance(entry)
             .where(accounts.c.balance_micros >= needed, accounts.c.balance_micros > 0)
             .returning(accounts.c.balance_micros)
         )
@@ -70,7 +79,7 @@ class SqlCreditLedger:
                     if await self._written(session, entry):
                         raise _AlreadyHeld  # held before: the balance left over is what is short
                     return None  # short (or no such account): nothing written
-                if not await self._insert(session, entry):
+                if not await insert_entry(session, entry):
                     raise _AlreadyHeld  # rolls the second hold back
                 return int(balance)
         except _AlreadyHeld:
@@ -99,14 +108,8 @@ class SqlCreditLedger:
         statement = select(credit_entries.c.id).where(credit_entries.c.idempotency_key == entry.idempotency_key)
         return (await session.execute(statement)).first() is not None
 
-    @staticmethod
-    async def _insert(session: AsyncSession, entry: LedgerEntry) -> bool:
-        """Inserts the entry unless its idempotency key exists; True when it was written."""
-        statement = dialect_insert(session, credit_entries).on_conflict_do_nothing(
-            index_elements=[credit_entries.c.idempotency_key]
-        )
-        result = await session.execute(statement, _values(entry))
-        return result.rowcount == 1
-
     async def sync(self, account_id: str | None = None) -> None:
         """Every entry is written as it comes: nothing to sync."""
+
+    def payer(self, request_id: str) -> str | None:
+        return None  # holds are entries of their own here, not shares of a lease

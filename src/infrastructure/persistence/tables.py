@@ -74,6 +74,24 @@ class CreditEntryRow(Base):
     __table_args__ = (Index("ix_credit_entries_account_id_id", "account_id", "id"),)
 
 
+class CreditLeaseRow(Base):
+    """Who holds each credit lease, until when, and how it was closed (see domain/leases.py)."""
+
+    __tablename__ = "credit_leases"
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)  # also the RESERVE entry's idempotency key
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"))
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    owner: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    returned_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "owner" or "reclaim"
+
+    __table_args__ = (Index("ix_credit_leases_closed_at_expires_at", "closed_at", "expires_at"),)
+
+
 class UsageRecordRow(Base):
     __tablename__ = "usage_records"
 
@@ -91,10 +109,14 @@ class UsageRecordRow(Base):
     latency_ms: Mapped[int] = mapped_column(BigInteger)
     streamed: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    # The credit lease that paid for the request (prepaid plans): what a lease's owner did not
+    # live to give back is the lease minus the charges of its records.
+    lease_id: Mapped[str | None] = mapped_column(_ID, nullable=True)
 
     __table_args__ = (
         Index("ix_usage_records_account_id_created_at", "account_id", "created_at"),
         Index("ix_usage_records_key_id_created_at", "key_id", "created_at"),
+        Index("ix_usage_records_lease_id", "lease_id"),
     )
 
 
@@ -120,5 +142,6 @@ def _table(row: Any) -> Table:
 accounts = _table(AccountRow)
 api_keys = _table(ApiKeyRow)
 credit_entries = _table(CreditEntryRow)
+credit_leases = _table(CreditLeaseRow)
 usage_records = _table(UsageRecordRow)
 usage_totals = _table(UsageTotalsRow)

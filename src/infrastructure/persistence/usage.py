@@ -40,6 +40,7 @@ def _row(record: UsageRecord) -> dict[str, Any]:
         "latency_ms": record.latency_ms,
         "streamed": record.streamed,
         "created_at": record.created_at,
+        "lease_id": record.lease_id,
     }
 
 
@@ -70,14 +71,15 @@ _PG_BATCH = text(
     """
     WITH new AS (
         INSERT INTO usage_records (id, account_id, key_id, endpoint, model, outcome, http_status,
-            prompt_tokens, completion_tokens, cost_micros, charged_micros, latency_ms, streamed, created_at)
+            prompt_tokens, completion_tokens, cost_micros, charged_micros, latency_ms, streamed, created_at,
+            lease_id)
         SELECT * FROM unnest(
             CAST(:id AS text[]), CAST(:account_id AS text[]), CAST(:key_id AS text[]),
             CAST(:endpoint AS text[]), CAST(:model AS text[]), CAST(:outcome AS text[]),
             CAST(:http_status AS integer[]), CAST(:prompt_tokens AS bigint[]),
             CAST(:completion_tokens AS bigint[]), CAST(:cost_micros AS bigint[]),
             CAST(:charged_micros AS bigint[]), CAST(:latency_ms AS bigint[]),
-            CAST(:streamed AS boolean[]), CAST(:created_at AS timestamptz[]))
+            CAST(:streamed AS boolean[]), CAST(:created_at AS timestamptz[]), CAST(:lease_id AS text[]))
         ON CONFLICT (id) DO NOTHING
         RETURNING account_id, key_id, prompt_tokens, completion_tokens, cost_micros, charged_micros
     ), moved AS (
@@ -272,6 +274,7 @@ class SqlUsageQueries:
                 latency_ms=row.latency_ms,
                 streamed=row.streamed,
                 created_at=row.created_at,
+                lease_id=row.lease_id,
             )
             for row in rows
         ]

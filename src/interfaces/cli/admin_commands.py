@@ -14,6 +14,8 @@ from application.ports.credits import CreditLedger
 from application.use_cases.accounts import CreateAccount, FindAccount, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.credits import GrantCredits
+from application.use_cases.leases import ListLeases, ReconcileLeases
+from domain.credits import credits_text
 from domain.errors import InvalidRequest
 from domain.money import micros_to_usd, usd_to_micros
 from interfaces.container import build_container
@@ -128,6 +130,33 @@ async def credits_balance(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def credits_leases(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as c:
+        standing = await (await c.get(ListLeases)).execute()
+    now = datetime.now(UTC)
+    print("lease\taccount\tamount\tspent\tage\texpires_in\tprocess")
+    for s in standing:
+        lease = s.lease
+        age = (now - lease.opened_at).total_seconds()
+        expires_in = (lease.expires_at - now).total_seconds()
+        print(
+            f"{lease.id}\t{s.email}\t${credits_text(lease.amount_micros)}\t${credits_text(s.recorded_spent_micros)}"
+            f"\t{age:.0f}s\t{expires_in:.0f}s\t{lease.owner}"
+        )
+    _err(f"{len(standing)} open lease(s)")
+    return 0
+
+
+async def credits_reconcile(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as c:
+        returned = await (await c.get(ReconcileLeases)).execute()
+    for lease, amount in returned:
+        print(f"{lease.id}\t{lease.account_id}\t${credits_text(amount)} returned\t{lease.owner}")
+    total = sum(amount for _, amount in returned)
+    _err(f"returned {len(returned)} expired lease(s), ${credits_text(total)} in all")
+    return 0
+
+
 async def plans_list(settings: Settings, _: argparse.Namespace) -> int:
     async with _container(settings) as c:
         book = await c.get(PlanBook)
@@ -162,5 +191,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("keys", "revoke"): keys_revoke,
     ("credits", "grant"): credits_grant,
     ("credits", "balance"): credits_balance,
+    ("credits", "leases"): credits_leases,
+    ("credits", "reconcile"): credits_reconcile,
     ("plans", "list"): plans_list,
 }

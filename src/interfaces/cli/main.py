@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--idempotency-key", default=None)
     grant.add_argument("--note", default="")
     credits.add_parser("balance", help="show an account's balance").add_argument("email")
+    credits.add_parser("leases", help="list open credit leases: account, amount, age, process")
+    credits.add_parser(
+        "reconcile", help="return expired credit leases of dead processes now (idempotent; gateways also do it)"
+    )
 
     plans = sub.add_parser("plans", help="inspect plans").add_subparsers(dest="action", required=True)
     plans.add_parser("list", help="list the configured plans")

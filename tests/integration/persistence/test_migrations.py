@@ -10,7 +10,15 @@ from infrastructure.persistence.engine import create_engine
 from infrastructure.persistence.migrate import alembic_config, migrate
 from infrastructure.persistence.tables import metadata
 
-TABLES = {"accounts", "api_keys", "credit_entries", "usage_records", "usage_totals", "alembic_version"}
+TABLES = {
+    "accounts",
+    "api_keys",
+    "credit_entries",
+    "credit_leases",
+    "usage_records",
+    "usage_totals",
+    "alembic_version",
+}
 
 
 def _head() -> str:
