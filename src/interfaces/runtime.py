@@ -18,6 +18,7 @@ from application.credit_leases import LeasedCreditLedger
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
+from application.ports.credit_admin import CreditAdmin
 from application.ports.rate_limiter import RateLimiter, SpendCounter
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
@@ -48,6 +49,7 @@ class Runtime:
     accounts: AccountRepository
     keys: ApiKeyRepository
     ledger: LeasedCreditLedger
+    credit_admin: CreditAdmin  # the durable ledger itself, for the operator's commands
     usage_store: BufferedSqlUsageRecorder
     recorder: UsageRecorder
     usage: UsageQueries
@@ -139,7 +141,8 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter = InProcessRateLimiter()
         shared_spend = InProcessSpendCounter()
     clock = SystemClock()
-    ledger = LeasedCreditLedger(SqlCreditLedger(sessions), clock)
+    credit_store = SqlCreditLedger(sessions)
+    ledger = LeasedCreditLedger(credit_store, clock)
     spend = CachedSpendCounter(shared_spend, clock)
     upstream = OpenRouterUpstream(
         settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
@@ -153,6 +156,7 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=SqlAccountRepository(sessions),
         keys=SqlApiKeyRepository(sessions),
         ledger=ledger,
+        credit_admin=credit_store,
         usage_store=usage_store,
         recorder=MeteredUsageRecorder(usage_store, telemetry),
         usage=SqlUsageQueries(sessions),
