@@ -19,6 +19,7 @@ class EntryKind(StrEnum):
     RESERVE = "reserve"
     SETTLE = "settle"
     RELEASE = "release"
+    DEDUCT = "deduct"  # an operator taking credits back; never below zero
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +79,51 @@ def settle_entry(account_id: str, reserved: int, actual: int, request_id: str, n
 def release_entry(account_id: str, reserved: int, request_id: str, now: datetime) -> LedgerEntry:
     # Shares the settle key on purpose: a request is closed exactly once, settled or released.
     return LedgerEntry(account_id, EntryKind.RELEASE, reserved, f"{request_id}:settle", now)
+
+
+# An operator's grant or deduction above this is a typo, not a top-up: $1,000,000.
+MAX_OPERATOR_MICROS = 1_000_000 * MICROS_PER_USD
+
+
+def usd_text(micros: int) -> str:
+    """Dollars with their unit, cents always, micro-dollars when present: `$12.50`, `$0.000012`."""
+    whole, fraction = divmod(abs(micros), MICROS_PER_USD)
+    digits = f"{fraction:06d}".rstrip("0").ljust(2, "0")
+    return f"{'-' if micros < 0 else ''}${whole}.{digits}"
+
+
+def operator_amount(amount_micros: int) -> int:
+    """What an operator may grant or deduct in one go: more than nothing, less than absurd."""
+    if amount_micros <= 0:
+        raise InvalidRequest(f"AMOUNT must be more than $0, got {usd_text(amount_micros)}", param="amount")
+    if amount_micros > MAX_OPERATOR_MICROS:
+        raise InvalidRequest(
+            f"AMOUNT {usd_text(amount_micros)} is more than the {usd_text(MAX_OPERATOR_MICROS)} allowed at once",
+            param="amount",
+        )
+    return amount_micros
+
+
+def deduct_entry(account_id: str, amount_micros: int, key: str, now: datetime, reason: str) -> LedgerEntry:
+    """Takes `amount_micros` back; the store writes it only if the balance stays at or above zero."""
+    if not reason.strip():
+        raise InvalidRequest("a deduction needs a reason", param="reason")
+    return LedgerEntry(account_id, EntryKind.DEDUCT, -operator_amount(amount_micros), key, now, reason)
+
+
+class WriteOutcome(StrEnum):
+    WRITTEN = "written"
+    DUPLICATE = "duplicate"  # the idempotency key was written before: nothing changed
+    SHORT = "short"  # the balance does not cover it: nothing written
+
+
+def entry_differences(written: LedgerEntry, asked: LedgerEntry) -> list[str]:
+    """How a request differs from the entry already written under its idempotency key."""
+    differences = []
+    if written.kind is not asked.kind:
+        differences.append(f"kind {written.kind.value}, not {asked.kind.value}")
+    if abs(written.amount_micros) != abs(asked.amount_micros):
+        differences.append(f"amount {usd_text(abs(written.amount_micros))}, not {usd_text(abs(asked.amount_micros))}")
+    if written.account_id != asked.account_id:
+        differences.append(f"account {written.account_id}, not {asked.account_id}")
+    return differences

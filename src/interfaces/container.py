@@ -8,19 +8,22 @@ from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
+from application.ports.credit_admin import CreditAdmin
 from application.ports.credits import CreditLedger
 from application.ports.leases import LeaseStore
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
-from application.use_cases.accounts import CreateAccount, FindAccount, SetAccountBanned
+from application.use_cases.account_report import DescribeAccount
+from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
-from application.use_cases.credits import GrantCredits
+from application.use_cases.credits import DeductCredits, GrantCredits
 from application.use_cases.leases import ListLeases, ReconcileLeases
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
+from application.use_cases.usage_summary import SummarizeUsage
 from interfaces.http.forwarding import ForwardModelCall
 from interfaces.http.readiness import Readiness
 from interfaces.runtime import Runtime
@@ -53,6 +56,10 @@ class PortsProvider(Provider):
     @provide
     def leases(self, r: Runtime) -> LeaseStore:
         return r.leases
+
+    @provide
+    def credit_admin(self, r: Runtime) -> CreditAdmin:
+        return r.credit_admin
 
     @provide
     def recorder(self, r: Runtime) -> UsageRecorder:
@@ -114,6 +121,10 @@ class UseCasesProvider(Provider):
     list_keys = provide(ListApiKeys)
     revoke_key = provide(RevokeApiKey)
     grant = provide(GrantCredits)
+    deduct = provide(DeductCredits)
+    list_accounts = provide(ListAccounts)
+    describe_account = provide(DescribeAccount)
+    summarize_usage = provide(SummarizeUsage)
     forward = provide(ForwardModelCall)
 
 

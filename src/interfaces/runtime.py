@@ -24,6 +24,7 @@ from application.metering import Meter
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
+from application.ports.credit_admin import CreditAdmin
 from application.ports.leases import LeaseStore
 from application.ports.rate_limiter import RateLimiter, SpendCounter
 from application.ports.upstream import ModelCatalog, Upstream
@@ -63,6 +64,7 @@ class Runtime:
     leases: LeaseStore
     reconcile: ReconcileLeases
     meter: Meter
+    credit_admin: CreditAdmin  # the durable ledger itself, for the operator's commands
     usage_store: BufferedSqlUsageRecorder
     recorder: UsageRecorder
     usage: UsageQueries
@@ -192,8 +194,9 @@ def build_runtime(settings: Settings) -> Runtime:
         shared_spend = InProcessSpendCounter()
     clock = SystemClock()
     leases = SqlCreditLeases(sessions)
+    credit_store = SqlCreditLedger(sessions)
     ledger = LeasedCreditLedger(
-        SqlCreditLedger(sessions),
+        credit_store,
         leases,
         clock,
         owner=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
@@ -228,6 +231,7 @@ def build_runtime(settings: Settings) -> Runtime:
         leases=leases,
         reconcile=ReconcileLeases(leases, clock),
         meter=meter,
+        credit_admin=credit_store,
         usage_store=usage_store,
         recorder=recorder,
         usage=usage,

@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from application.background import BackgroundTasks
 from application.metering import Meter
 from application.ports.upstream import StreamFrame, UpstreamError, UpstreamReply
+from application.ports.usage import Grouping, UsageGroup
 from application.principal import Principal
-from domain.accounts import Account, new_account
+from domain.accounts import Account, AccountStatus, new_account
 from domain.catalog import ModelInfo, ModelPrice
-from domain.credits import EntryKind, LedgerEntry, grant_entry
+from domain.credits import EntryKind, LedgerEntry, WriteOutcome, grant_entry
 from domain.errors import Conflict
 from domain.keys import ApiKey, issue_key
 from domain.leases import Lease, LeaseStanding, close_key, returned_micros
@@ -109,6 +110,10 @@ class InMemoryAccountRepository:
         if stored is None:
             raise LookupError(f"no account with id {account.id} to save")
         self._by_id[account.id] = replace(stored, status=account.status, role=account.role, plan=account.plan)
+
+    async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:
+        found = [a for a in self._by_id.values() if plan in (None, a.plan) and status in (None, a.status)]
+        return sorted(found, key=lambda a: a.email)
 
     # test helpers
     @property
@@ -219,6 +224,27 @@ class InMemoryCreditLedger:
     def _write(self, entry: LedgerEntry) -> None:
         self._keys.add(entry.idempotency_key)
         self._entries.append(entry)
+
+    # CreditAdmin
+    async def entry_by_key(self, idempotency_key: str) -> LedgerEntry | None:
+        return next((e for e in self._entries if e.idempotency_key == idempotency_key), None)
+
+    async def deduct(self, entry: LedgerEntry) -> tuple[WriteOutcome, int]:
+        """Writes a negative entry only if the balance stays at or above zero."""
+        if entry.amount_micros >= 0:
+            raise ValueError(f"not a deduction: {entry!r}")
+        balance = self._balance(entry.account_id)
+        if entry.idempotency_key in self._keys:
+            self.duplicates.append(entry)
+            return WriteOutcome.DUPLICATE, balance
+        if balance + entry.amount_micros < 0:
+            return WriteOutcome.SHORT, balance
+        self._write(entry)
+        return WriteOutcome.WRITTEN, balance + entry.amount_micros
+
+    async def balances(self, account_ids: Sequence[str]) -> dict[str, int]:
+        """Every id asked for: the fake keeps no accounts, so an unknown id has a zero balance."""
+        return {account_id: self._balance(account_id) for account_id in account_ids}
 
     # test helpers
     @property
@@ -332,6 +358,20 @@ class InMemoryUsageStore:
         # newest first; insertion order breaks ties so the order is deterministic
         ordered = sorted(enumerate(mine), key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
         return [r for _, r in ordered[: max(limit, 0)]]
+
+    async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
+        chosen = [
+            r
+            for r in self._records.values()
+            if account_id in (None, r.account_id) and (since is None or r.created_at >= since)
+        ]
+        if by is None:
+            return [UsageGroup(None, _totals(chosen))]
+        groups: dict[str, list[UsageRecord]] = {}
+        for r in chosen:
+            key = r.model if by is Grouping.MODEL else r.created_at.astimezone(UTC).date().isoformat()
+            groups.setdefault(key, []).append(r)
+        return [UsageGroup(key, _totals(groups[key])) for key in sorted(groups)]
 
 
 def _totals(records: Iterable[UsageRecord]) -> UsageTotals:

@@ -7,11 +7,11 @@ from application.plan_book import PlanBook
 from application.principal import Principal
 from application.use_cases.accounts import CreateAccount, FindAccount, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
-from application.use_cases.credits import GrantCredits
+from application.use_cases.credits import CreditChange, DeductCredits, GrantCredits
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.accounts import AccountStatus, Role, new_account
-from domain.credits import EntryKind
-from domain.errors import Conflict, InvalidRequest, NotFound, TooManyKeys
+from domain.credits import MAX_OPERATOR_MICROS, EntryKind, grant_entry
+from domain.errors import Conflict, InsufficientCredits, InvalidRequest, NotFound, TooManyKeys
 from domain.keys import hash_secret, secret_matches
 from domain.plans import DEFAULT_PLAN, Endpoint, Period, Plan, RatePolicy, SpendCap
 from domain.usage import Outcome, UsageRecord, UsageTotals
@@ -224,16 +224,18 @@ async def test_list_api_keys(world: World):
 # ---------------------------------------------------------------------------------- RevokeApiKey
 
 
-async def test_revoke_api_key(world: World):
+async def test_revoke_api_key_says_whether_it_changed_anything(world: World):
     await create(world)
     issued = await issuer(world).execute("ada@example.com", "laptop")
     sut = RevokeApiKey(world.keys, world.clock)
 
-    await sut.execute(issued.key.id)
+    key, changed = await sut.execute(issued.key.id)
     revoked_at = world.clock.now()
     world.clock.advance(60)
-    await sut.execute(issued.key.id)  # revoking again is harmless and keeps the first time
+    again, changed_again = await sut.execute(issued.key.id)  # revoking again keeps the first time
 
+    assert (changed, changed_again) == (True, False)
+    assert key.revoked_at == again.revoked_at == revoked_at
     stored = await world.keys.get(issued.key.id)
     assert stored.revoked_at == revoked_at
     assert stored.is_active(world.clock.now()) is False
@@ -251,16 +253,18 @@ async def test_ban_and_unban(world: World):
     account = await create(world, plan="gold")
     sut = SetAccountBanned(world.accounts)
 
-    banned = await sut.execute("ADA@example.com", banned=True)
+    banned, changed = await sut.execute("ADA@example.com", banned=True)
 
-    assert banned.is_banned is True
+    assert (banned.is_banned, changed) == (True, True)
     assert (await world.accounts.get(account.id)).status is AccountStatus.BANNED
     assert (await world.accounts.get(account.id)).plan == "gold"
+    assert (await sut.execute("ada@example.com", banned=True))[1] is False  # already banned
 
-    unbanned = await sut.execute("ada@example.com", banned=False)
+    unbanned, changed = await sut.execute("ada@example.com", banned=False)
 
-    assert unbanned.is_banned is False
+    assert (unbanned.is_banned, changed) == (False, True)
     assert await world.accounts.get(account.id) == account
+    assert (await sut.execute("ada@example.com", banned=False))[1] is False
 
 
 async def test_ban_an_unknown_account_is_not_found(world: World):
@@ -271,20 +275,24 @@ async def test_ban_an_unknown_account_is_not_found(world: World):
 # ---------------------------------------------------------------------------------- GrantCredits
 
 
+def granter(world: World) -> GrantCredits:
+    return GrantCredits(world.accounts, world.ledger, world.clock, world.ledger)
+
+
 async def test_grant_credits_once_per_idempotency_key(world: World):
     account = await create(world)
-    sut = GrantCredits(world.accounts, world.ledger, world.clock)
+    sut = granter(world)
 
-    assert await sut.execute("ada@example.com", 5_000_000, "invoice-1", note="top-up") == (True, 5_000_000)
-    assert await sut.execute("ada@example.com", 5_000_000, "invoice-1") == (False, 5_000_000)
-    assert await sut.execute("ada@example.com", 2_000_000, "invoice-2") == (True, 7_000_000)
-    assert await sut.execute("ada@example.com", -500_000, "correction-1") == (True, 6_500_000)
+    assert await sut.execute("ada@example.com", 5_000_000, "invoice-1", note="top-up") == CreditChange(
+        True, 5_000_000, 5_000_000
+    )
+    assert await sut.execute("ada@example.com", 5_000_000, "invoice-1") == CreditChange(False, 5_000_000, 5_000_000)
+    assert await sut.execute("ada@example.com", 2_000_000, "invoice-2") == CreditChange(True, 2_000_000, 7_000_000)
 
     entries = await world.ledger.entries(account.id)
     assert [(e.kind, e.amount_micros, e.idempotency_key) for e in entries] == [
         (EntryKind.GRANT, 5_000_000, "invoice-1"),
         (EntryKind.GRANT, 2_000_000, "invoice-2"),
-        (EntryKind.GRANT, -500_000, "correction-1"),
     ]
     assert entries[0].note == "top-up"
     assert entries[0].created_at == world.clock.now()
@@ -292,21 +300,85 @@ async def test_grant_credits_once_per_idempotency_key(world: World):
 
 async def test_grant_credits_without_a_key_always_applies(world: World):
     await create(world)
-    sut = GrantCredits(world.accounts, world.ledger, world.clock)
+    sut = granter(world)
 
-    assert await sut.execute("ada@example.com", 100) == (True, 100)
-    assert await sut.execute("ada@example.com", 100) == (True, 200)
+    assert (await sut.execute("ada@example.com", 100)).balance_micros == 100
+    assert (await sut.execute("ada@example.com", 100)).balance_micros == 200
 
 
-async def test_grant_credits_refuses_zero_and_unknown_accounts(world: World):
+@pytest.mark.parametrize("amount", [0, -500_000, MAX_OPERATOR_MICROS + 1])
+async def test_grant_credits_refuses_nothing_negative_and_absurd_amounts(world: World, amount: int):
     await create(world)
-    sut = GrantCredits(world.accounts, world.ledger, world.clock)
 
-    with pytest.raises(InvalidRequest):
-        await sut.execute("ada@example.com", 0, "k")
-    with pytest.raises(NotFound):
-        await sut.execute("bob@example.com", 100, "k")
+    with pytest.raises(InvalidRequest, match="AMOUNT"):
+        await granter(world).execute("ada@example.com", amount, "k")
     assert world.ledger.all_entries == []
+
+
+async def test_grant_credits_refuses_unknown_accounts(world: World):
+    with pytest.raises(NotFound):
+        await granter(world).execute("bob@example.com", 100, "k")
+    assert world.ledger.all_entries == []
+
+
+async def test_an_idempotency_key_reused_for_another_change_is_refused_with_the_difference(world: World):
+    await create(world)
+    await create(world, "bob@example.com")
+    sut = granter(world)
+    await sut.execute("ada@example.com", 5_000_000, "invoice-1")
+
+    with pytest.raises(Conflict, match=r"amount \$5.00, not \$3.00"):
+        await sut.execute("ada@example.com", 3_000_000, "invoice-1")
+    with pytest.raises(Conflict, match=r"account ada@example\.com"):
+        await sut.execute("bob@example.com", 5_000_000, "invoice-1")
+    with pytest.raises(Conflict, match="kind grant, not deduct"):
+        await deducter(world).execute("ada@example.com", 5_000_000, "oops", "invoice-1")
+    assert len(world.ledger.all_entries) == 1
+
+
+# --------------------------------------------------------------------------------- DeductCredits
+
+
+def deducter(world: World) -> DeductCredits:
+    return DeductCredits(world.accounts, world.clock, world.ledger)
+
+
+async def test_deduct_credits_takes_back_down_to_zero_and_never_below(world: World):
+    account = await create(world)
+    await granter(world).execute("ada@example.com", 2_500_000, "g")
+    sut = deducter(world)
+
+    assert await sut.execute("ada@example.com", 1_000_000, "refund", "d1") == CreditChange(True, 1_000_000, 1_500_000)
+    with pytest.raises(InsufficientCredits, match=r"the balance is \$1.50") as refused:
+        await sut.execute("ada@example.com", 1_500_001, "too much", "d2")
+    assert (refused.value.required, refused.value.available) == (1_500_001, 1_500_000)
+    assert (await sut.execute("ada@example.com", 1_500_000, "the rest", "d3")).balance_micros == 0
+
+    entries = await world.ledger.entries(account.id)
+    assert [(e.kind, e.amount_micros, e.note) for e in entries[1:]] == [
+        (EntryKind.DEDUCT, -1_000_000, "refund"),
+        (EntryKind.DEDUCT, -1_500_000, "the rest"),
+    ]
+
+
+async def test_deduct_credits_once_per_idempotency_key(world: World):
+    await create(world)
+    await granter(world).execute("ada@example.com", 2_000_000, "g")
+    sut = deducter(world)
+
+    assert (await sut.execute("ada@example.com", 500_000, "refund", "d1")).applied is True
+    assert await sut.execute("ada@example.com", 500_000, "refund", "d1") == CreditChange(False, 500_000, 1_500_000)
+    with pytest.raises(Conflict, match=r"amount \$0.50, not \$0.60"):
+        await sut.execute("ada@example.com", 600_000, "refund", "d1")
+    assert await world.ledger.balance((await world.accounts.list_all())[0].id) == 1_500_000
+
+
+async def test_deduct_credits_needs_a_reason_and_a_positive_amount(world: World):
+    await create(world)
+    with pytest.raises(InvalidRequest, match="reason"):
+        await deducter(world).execute("ada@example.com", 100, "  ")
+    with pytest.raises(InvalidRequest, match="AMOUNT"):
+        await deducter(world).execute("ada@example.com", -100, "why")
 
 
 # ------------------------------------------------------------------------- DescribeKey and stats
@@ -347,7 +419,7 @@ async def principal_with_history(world: World, plan: Plan) -> Principal:
 
 async def test_describe_key_on_a_prepaid_plan(world: World):
     principal = await principal_with_history(world, GOLD)
-    await GrantCredits(world.accounts, world.ledger, world.clock).execute(principal.account.email, 10_000, "g")
+    await granter(world).execute(principal.account.email, 10_000, "g")
     sut = DescribeKey(world.usage, world.recorder, world.ledger, world.clock)
 
     report = await sut.execute(principal)
@@ -367,7 +439,7 @@ async def test_describe_key_on_a_prepaid_plan(world: World):
 
 async def test_describe_key_with_a_negative_balance_has_nothing_remaining(world: World):
     principal = await principal_with_history(world, GOLD)
-    await GrantCredits(world.accounts, world.ledger, world.clock).execute(principal.account.email, -50, "debt")
+    await world.ledger.append(grant_entry(principal.account.id, -50, "debt", world.clock.now()))
 
     report = await DescribeKey(world.usage, world.recorder, world.ledger, world.clock).execute(principal)
 

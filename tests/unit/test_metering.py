@@ -7,7 +7,18 @@ import pytest
 
 import application.ports
 from application.gateway_request import GatewayRequest
-from application.ports import accounts, api_keys, clock, credits, leases, rate_limiter, telemetry, upstream, usage
+from application.ports import (
+    accounts,
+    api_keys,
+    clock,
+    credit_admin,
+    credits,
+    leases,
+    rate_limiter,
+    telemetry,
+    upstream,
+    usage,
+)
 from domain.catalog import ModelInfo
 from domain.credits import EntryKind, grant_entry
 from domain.errors import InsufficientCredits, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
@@ -565,6 +576,7 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (clock.Clock, memory.FakeClock),
         (credits.CreditLedger, memory.InMemoryCreditLedger),
         (leases.LeaseStore, memory.InMemoryLeaseStore),
+        (credit_admin.CreditAdmin, memory.InMemoryCreditLedger),
         (rate_limiter.RateLimiter, memory.RecordingRateLimiter),
         (rate_limiter.SpendCounter, memory.InMemorySpendCounter),
         (upstream.Upstream, memory.FakeUpstream),
@@ -585,7 +597,18 @@ def test_every_fake_has_every_method_of_its_port(port, fake):
 
 
 def test_every_port_module_has_its_fakes_checked():
-    checked = {"accounts", "api_keys", "clock", "credits", "leases", "rate_limiter", "telemetry", "upstream", "usage"}
+    checked = {
+        "leases",
+        "accounts",
+        "api_keys",
+        "clock",
+        "credit_admin",
+        "credits",
+        "rate_limiter",
+        "telemetry",
+        "upstream",
+        "usage",
+    }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}
 

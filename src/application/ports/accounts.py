@@ -1,6 +1,6 @@
 from typing import Protocol
 
-from domain.accounts import Account
+from domain.accounts import Account, AccountStatus
 
 
 class AccountRepository(Protocol):
@@ -14,4 +14,8 @@ class AccountRepository(Protocol):
 
     async def save(self, account: Account) -> None:
         """Persists status, role and plan of an existing account."""
+        ...
+
+    async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:
+        """Every account (by email), optionally only those on `plan` or in `status`."""
         ...

@@ -1,7 +1,20 @@
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from domain.usage import UsageRecord, UsageTotals
+
+
+class Grouping(StrEnum):
+    MODEL = "model"
+    DAY = "day"  # the UTC date, YYYY-MM-DD
+
+
+@dataclass(frozen=True, slots=True)
+class UsageGroup:
+    key: str | None  # the model or the day; None for the ungrouped total
+    totals: UsageTotals
 
 
 class UsageRecorder(Protocol):
@@ -22,3 +35,10 @@ class UsageQueries(Protocol):
     async def charged_since(self, account_id: str, since: datetime, key_id: str | None = None) -> int: ...
 
     async def recent(self, account_id: str, limit: int) -> list[UsageRecord]: ...
+
+    async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
+        """Sums of usage records (one account or all, from `since` on), in group order.
+
+        Ungrouped, it is always one group (zeros when nothing matched).
+        """
+        ...

@@ -1,7 +1,8 @@
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.clock import Clock
-from domain.accounts import Account, new_account, normalize_email
+from application.ports.credit_admin import CreditAdmin
+from domain.accounts import Account, AccountStatus, new_account, normalize_email
 from domain.errors import Conflict, NotFound
 
 
@@ -38,8 +39,23 @@ class SetAccountBanned:
         self._accounts = accounts
         self._find = FindAccount(accounts)
 
-    async def execute(self, email: str, banned: bool) -> Account:
+    async def execute(self, email: str, banned: bool) -> tuple[Account, bool]:
+        """The account after the call, and whether this call changed it (False: it was so already)."""
         account = await self._find.execute(email)
+        if account.is_banned == banned:
+            return account, False
         changed = account.banned() if banned else account.unbanned()
         await self._accounts.save(changed)
-        return changed
+        return changed, True
+
+
+class ListAccounts:
+    def __init__(self, accounts: AccountRepository, credits: CreditAdmin) -> None:
+        self._accounts = accounts
+        self._credits = credits
+
+    async def execute(self, plan: str | None = None, *, banned: bool = False) -> list[tuple[Account, int]]:
+        """Accounts by email with their balances; `banned` keeps only banned ones."""
+        found = await self._accounts.list_all(plan, AccountStatus.BANNED if banned else None)
+        balances = await self._credits.balances([a.id for a in found])
+        return [(account, balances.get(account.id, 0)) for account in found]

@@ -62,6 +62,12 @@ class RevokeApiKey:
         self._keys = keys
         self._clock = clock
 
-    async def execute(self, key_id: str) -> None:
-        if not await self._keys.revoke(key_id, self._clock.now()):
+    async def execute(self, key_id: str) -> tuple[ApiKey, bool]:
+        """The key after the call, and whether this call revoked it (False: it was revoked before)."""
+        key = await self._keys.get(key_id.strip())
+        if key is None:
             raise NotFound(f"no key with id {key_id}")
+        if key.revoked_at is not None:
+            return key, False
+        await self._keys.revoke(key.id, self._clock.now())
+        return key.revoked(self._clock.now()), True

@@ -65,6 +65,16 @@ class SqlAccountRepository:
         async with self._sessions() as session, session.begin():
             await session.execute(statement)
 
+    async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:
+        statement = select(*_COLUMNS).order_by(accounts.c.email)
+        if plan is not None:
+            statement = statement.where(accounts.c.plan == plan)
+        if status is not None:
+            statement = statement.where(accounts.c.status == status.value)
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).all()
+        return [account_from_row(row) for row in rows]
+
     async def _one(self, condition: Any) -> Account | None:
         async with self._sessions() as session:
             row = (await session.execute(select(*_COLUMNS).where(condition))).first()

@@ -4,12 +4,13 @@ Invariant: accounts.balance_micros equals the sum of the account's credit_entrie
 write below inserts an entry and moves the balance by its amount in one transaction, or neither.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.credits import EntryKind, LedgerEntry
+from domain.credits import EntryKind, LedgerEntry, WriteOutcome
 from infrastructure.persistence.engine import dialect_insert
 from infrastructure.persistence.tables import accounts, credit_entries
 
@@ -113,3 +114,55 @@ class SqlCreditLedger:
 
     def payer(self, request_id: str) -> str | None:
         return None  # holds are entries of their own here, not shares of a lease
+
+    # --- operator commands (CreditAdmin): lookups by key, deductions, many balances ---
+
+    async def entry_by_key(self, idempotency_key: str) -> LedgerEntry | None:
+        statement = select(credit_entries).where(credit_entries.c.idempotency_key == idempotency_key)
+        async with self._sessions() as session:
+            row = (await session.execute(statement)).first()
+        if row is None:
+            return None
+        return LedgerEntry(
+            account_id=row.account_id,
+            kind=EntryKind(row.kind),
+            amount_micros=row.amount_micros,
+            idempotency_key=row.idempotency_key,
+            created_at=row.created_at,
+            note=row.note,
+        )
+
+    async def deduct(self, entry: LedgerEntry) -> tuple[WriteOutcome, int]:
+        # The same conditional UPDATE as a reservation, but a deduction may empty the balance
+        # exactly (a hold needs a positive balance; taking the last cent back is fine).
+        take = (
+            move_balance(entry)
+            .where(accounts.c.balance_micros >= -entry.amount_micros)
+            .returning(accounts.c.balance_micros)
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                balance = (await session.execute(take)).scalar_one_or_none()
+                if balance is None:
+                    short = WriteOutcome.DUPLICATE if await self._written(session, entry) else WriteOutcome.SHORT
+                    return short, await self._balance_in(session, entry.account_id)
+                if not await insert_entry(session, entry):
+                    raise _AlreadyHeld  # rolls the balance move back
+                return WriteOutcome.WRITTEN, int(balance)
+        except _AlreadyHeld:
+            return WriteOutcome.DUPLICATE, await self.balance(entry.account_id)
+
+    async def balances(self, account_ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ids = list(account_ids)
+        async with self._sessions() as session:
+            for start in range(0, len(ids), 500):  # well under every driver's bound-parameter limit
+                chunk = ids[start : start + 500]
+                statement = select(accounts.c.id, accounts.c.balance_micros).where(accounts.c.id.in_(chunk))
+                found.update({row.id: int(row.balance_micros) for row in (await session.execute(statement)).all()})
+        return found
+
+    @staticmethod
+    async def _balance_in(session: AsyncSession, account_id: str) -> int:
+        statement = select(accounts.c.balance_micros).where(accounts.c.id == account_id)
+        return int((await session.execute(statement)).scalar_one_or_none() or 0)

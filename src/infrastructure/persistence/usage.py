@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.usage import Grouping, UsageGroup
 from domain.usage import Outcome, UsageRecord, UsageTotals
 from infrastructure.persistence.engine import dialect_insert
 from infrastructure.persistence.tables import usage_records, usage_totals
@@ -279,9 +280,35 @@ class SqlUsageQueries:
             for row in rows
         ]
 
+    async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
+        async with self._sessions() as session:
+            group = None if by is None else _group_column(by, session.bind.dialect.name)
+            sums = (
+                func.count(),
+                *(func.coalesce(func.sum(usage_records.c[name]), 0) for name in _SUMMED[1:]),
+            )
+            statement = select(*sums) if group is None else select(group, *sums).group_by(group).order_by(group)
+            if account_id is not None:
+                statement = statement.where(usage_records.c.account_id == account_id)
+            if since is not None:
+                statement = statement.where(usage_records.c.created_at >= since)
+            rows = (await session.execute(statement)).all()
+        if group is None:
+            return [UsageGroup(None, UsageTotals(*(int(value) for value in rows[0])))]
+        return [UsageGroup(str(row[0]), UsageTotals(*(int(value) for value in row[1:]))) for row in rows]
+
     async def _totals(self, condition: Any) -> UsageTotals:
         # Summed for an account (one row per key); a key's own row is summed as itself.
         statement = select(*(func.coalesce(func.sum(usage_totals.c[name]), 0) for name in _SUMMED)).where(condition)
         async with self._sessions() as session:
             row = (await session.execute(statement)).one()
         return UsageTotals(*(int(value) for value in row))
+
+
+def _group_column(by: Grouping, dialect: str) -> Any:
+    if by is Grouping.MODEL:
+        return usage_records.c.model
+    if dialect == "postgresql":
+        # The UTC date whatever the session's time zone; SQLite stores UTC text already.
+        return func.to_char(func.timezone("UTC", usage_records.c.created_at), "YYYY-MM-DD")
+    return func.substr(usage_records.c.created_at, 1, 10)

@@ -1,8 +1,10 @@
 import asyncio
+import logging
 import os
 
 import uvicorn
 
+from interfaces.cli.startup import startup_line
 from interfaces.logging_setup import configure_logging
 from interfaces.migrations import run_migrations
 from interfaces.settings import Settings
@@ -10,6 +12,8 @@ from interfaces.settings import Settings
 
 def serve(settings: Settings) -> int:
     configure_logging(settings.log_level, access_log=settings.access_log)
+    # First, so that an operator sees what this process was pointed at even when it cannot get there.
+    logging.getLogger("sluice").info(startup_line(settings))
     if os.environ.get("SLUICE_AUTO_MIGRATE", "1") != "0":
         asyncio.run(run_migrations(settings.database_url))
     uvicorn.run(

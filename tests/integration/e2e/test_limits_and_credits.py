@@ -1,5 +1,7 @@
 """Rate limits, prepaid credits and spend caps, through the real HTTP path."""
 
+import json
+
 import httpx
 import openai
 import pytest
@@ -20,7 +22,7 @@ def chat(gateway: Gateway, key: str, **extra) -> httpx.Response:  # type: ignore
 
 
 def balance(gateway: Gateway, email: str) -> float:
-    return float(gateway.cli("credits", "balance", email).stdout)
+    return json.loads(gateway.cli("credits", "balance", email, "--json").stdout)["balance_usd"]
 
 
 def test_rate_limit_gives_429_with_headers_and_retry_after(gateway: Gateway) -> None:
@@ -45,9 +47,9 @@ def test_prepaid_plan_is_402_without_balance_then_charged_exactly(gateway: Gatew
     refused = chat(gateway, key)
     assert refused.status_code == 402
     assert refused.json()["error"]["code"] == "insufficient_credits"
-    assert gateway.cli("credits", "grant", email, "1.5", "--idempotency-key", "topup-1").stdout.strip() == "1.500000"
+    assert gateway.cli("credits", "grant", email, "1.5", "--idempotency-key", "topup-1").stdout.strip() == "$1.50"
     # the same idempotency key never grants twice
-    assert gateway.cli("credits", "grant", email, "1.5", "--idempotency-key", "topup-1").stdout.strip() == "1.500000"
+    assert gateway.cli("credits", "grant", email, "1.5", "--idempotency-key", "topup-1").stdout.strip() == "$1.50"
     assert chat(gateway, key, max_tokens=50).status_code == 200
     httpx.get(gateway.url() + "/stats", headers={"Authorization": f"Bearer {key}"})  # flushes settlements
     charged = 2 * fake_cost(2, 5)  # plan multiplier 2

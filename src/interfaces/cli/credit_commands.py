@@ -1,0 +1,75 @@
+import argparse
+from decimal import Decimal, InvalidOperation
+
+from application.ports.credits import CreditLedger
+from application.use_cases.accounts import FindAccount
+from application.use_cases.credits import CreditChange, DeductCredits, GrantCredits
+from domain.errors import InvalidRequest
+from domain.money import MICROS_PER_USD
+from interfaces.cli.context import container, say
+from interfaces.cli.output import money, print_json, usd_text
+from interfaces.settings import Settings
+
+
+def parse_amount(text: str) -> int:
+    """Dollars as typed (`12.50`, `$0.000012`) to micro-dollars, exactly or not at all."""
+    try:
+        amount = Decimal(text.strip().removeprefix("$"))
+    except InvalidOperation:
+        raise InvalidRequest(f"AMOUNT must be a number of dollars such as 12.50, got {text!r}", "amount") from None
+    if not amount.is_finite():
+        raise InvalidRequest(f"AMOUNT must be a finite number of dollars, got {text!r}", "amount")
+    micros = amount * MICROS_PER_USD
+    if micros != micros.to_integral_value():
+        raise InvalidRequest(f"AMOUNT {text!r} is finer than a micro-dollar ($0.000001)", "amount")
+    return int(micros)
+
+
+def _report(email: str, change: CreditChange, verb: str, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "email": email,
+                "applied": change.applied,
+                **money(change.amount_micros, "amount"),
+                **money(change.balance_micros, "balance"),
+            }
+        )
+    else:
+        print(usd_text(change.balance_micros))
+    if change.applied:
+        say(
+            f"{verb} {usd_text(change.amount_micros)} for {email}; the balance is now {usd_text(change.balance_micros)}"
+        )
+    else:
+        say(
+            "this idempotency key was used before for the same change; nothing changed "
+            f"(balance {usd_text(change.balance_micros)})"
+        )
+
+
+async def credits_grant(settings: Settings, args: argparse.Namespace) -> int:
+    micros = parse_amount(args.amount)
+    async with container(settings) as c:
+        change = await (await c.get(GrantCredits)).execute(args.email, micros, args.idempotency_key, args.note)
+    _report(args.email, change, "granted", args.json)
+    return 0
+
+
+async def credits_deduct(settings: Settings, args: argparse.Namespace) -> int:
+    micros = parse_amount(args.amount)
+    async with container(settings) as c:
+        change = await (await c.get(DeductCredits)).execute(args.email, micros, args.reason, args.idempotency_key)
+    _report(args.email, change, "deducted", args.json)
+    return 0
+
+
+async def credits_balance(settings: Settings, args: argparse.Namespace) -> int:
+    async with container(settings) as c:
+        account = await (await c.get(FindAccount)).execute(args.email)
+        balance = await (await c.get(CreditLedger)).balance(account.id)
+    if args.json:
+        print_json({"email": account.email, **money(balance, "balance")})
+    else:
+        print(usd_text(balance))
+    return 0
