@@ -18,7 +18,7 @@ from application.credit_leases import LeasedCreditLedger
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
-from application.ports.rate_limiter import RateLimiter, SpendCounter
+from application.ports.rate_limiter import RateLimiter, SpendStore
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.spend_cache import CachedSpendCounter
@@ -133,7 +133,7 @@ def build_runtime(settings: Settings) -> Runtime:
             closers.append(pipeline.aclose)
         else:
             limiter = RedisRateLimiter(client)
-        shared_spend: SpendCounter = RedisSpendCounter(client)
+        shared_spend: SpendStore = RedisSpendCounter(client)
         closers.append(client.aclose)
     else:
         limiter = InProcessRateLimiter()
