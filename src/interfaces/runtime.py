@@ -127,7 +127,7 @@ def build_runtime(settings: Settings) -> Runtime:
         probes["redis"] = client.ping
         limiter: RateLimiter
         if settings.redis_url.startswith("redis://"):
-            # One pipelined socket for the per-request decision: five times redis-py's rate here.
+            # One pipelined socket for the per-request decision (docs/architecture.md has the figures).
             pipeline = RespPipeline(settings.redis_url)
             limiter = PipelinedRedisRateLimiter(pipeline)
             closers.append(pipeline.aclose)

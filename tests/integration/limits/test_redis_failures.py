@@ -64,7 +64,7 @@ async def test_first_concurrent_decisions_run_authenticated_on_the_urls_database
 async def test_a_wrong_password_is_a_backend_error(server: RedisProcess) -> None:
     pipeline = RespPipeline(server.url(3, password="wrong"))
     try:
-        with pytest.raises(RedisError, match="WRONGPASS|invalid password"):
+        with pytest.raises(RedisError, match=r"WRONGPASS|invalid password"):
             await PipelinedRedisRateLimiter(pipeline).acquire([LimitCheck("k", 5, 60.0)])
         with pytest.raises(RedisError):  # and again: a failed setup is never published as a connection
             await pipeline.call("PING")
