@@ -26,7 +26,7 @@ from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.credit_admin import CreditAdmin
 from application.ports.leases import LeaseStore
-from application.ports.rate_limiter import RateLimiter, SpendCounter
+from application.ports.rate_limiter import RateLimiter, SpendStore
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.spend_cache import CachedSpendCounter
@@ -126,16 +126,25 @@ class Runtime:
             await self.ledger.sync()
         except Exception:
             log.exception("returning credit leases at shutdown failed; they go back when they expire")
-        try:
-            await self.spend.flush()
-        except Exception:
-            log.exception("sending spend counters at shutdown failed")
+        await self._send_spend_counters()
         await self.usage_store.close()
         for closer in reversed(self._closers):
             try:
                 await closer()
             except Exception:
                 log.exception("error while closing")
+
+    async def _send_spend_counters(self, attempts: int = 6) -> None:
+        # A batch is idempotent, so retrying through a short Redis blip at shutdown cannot double it.
+        for attempt in range(attempts):
+            try:
+                await self.spend.flush()
+                return
+            except Exception:
+                if attempt == attempts - 1:
+                    log.exception("sending spend counters at shutdown failed; this process's last additions are lost")
+                    return
+                await asyncio.sleep(0.5)
 
     async def _settle_everything(self) -> None:
         """Streams cancelled at the grace deadline spawn their settlements as they unwind, after the
@@ -181,13 +190,13 @@ def build_runtime(settings: Settings) -> Runtime:
         probes["redis"] = client.ping
         limiter: RateLimiter
         if settings.redis_url.startswith("redis://"):
-            # One pipelined socket for the per-request decision: five times redis-py's rate here.
+            # One pipelined socket for the per-request decision (docs/architecture.md has the figures).
             pipeline = RespPipeline(settings.redis_url)
             limiter = PipelinedRedisRateLimiter(pipeline)
             closers.append(pipeline.aclose)
         else:
             limiter = RedisRateLimiter(client)
-        shared_spend: SpendCounter = RedisSpendCounter(client)
+        shared_spend: SpendStore = RedisSpendCounter(client)
         closers.append(client.aclose)
     else:
         limiter = InProcessRateLimiter()

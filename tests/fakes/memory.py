@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from application.background import BackgroundTasks
 from application.metering import Meter
+from application.ports.rate_limiter import SpendBatch
 from application.ports.upstream import StreamFrame, UpstreamError, UpstreamReply
 from application.ports.usage import Grouping, UsageGroup
 from application.principal import Principal
@@ -440,13 +441,18 @@ class _Counter:
 
 
 class InMemorySpendCounter:
-    """Counters with TTLs on the fake clock's monotonic time (like Redis INCRBY + EXPIRE)."""
+    """Counters with TTLs on the fake clock's monotonic time (like Redis INCRBY + EXPIRE).
+
+    A SpendStore: batches are applied once per id; `adds` lists every addition applied, by either way.
+    """
 
     def __init__(self, clock: FakeClock) -> None:
         self._clock = clock
         self._counters: dict[str, _Counter] = {}
+        self._batch_ids: set[str] = set()
         self.seeds: list[tuple[str, int, int]] = []
         self.adds: list[tuple[str, int, int]] = []
+        self.batches: list[SpendBatch] = []  # every batch received, resends included
 
     def _live(self, key: str) -> _Counter | None:
         counter = self._counters.get(key)
@@ -464,6 +470,14 @@ class InMemorySpendCounter:
         self.seeds.append((key, micros, ttl_seconds))
         if self._live(key) is None:
             self._counters[key] = _Counter(micros, self._clock.monotonic() + ttl_seconds)
+
+    async def add_batch(self, batch: SpendBatch) -> None:
+        self.batches.append(batch)
+        if batch.batch_id in self._batch_ids:
+            return
+        self._batch_ids.add(batch.batch_id)
+        for key, (micros, ttl_seconds) in batch.additions.items():
+            await self.add(key, micros, ttl_seconds)
 
     async def add(self, key: str, micros: int, ttl_seconds: int) -> None:
         self.adds.append((key, micros, ttl_seconds))

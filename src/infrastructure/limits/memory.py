@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
 from domain.rate_policy import Decision, LimitCheck, decide_all
 
 Clock = Callable[[], float]
@@ -55,11 +56,12 @@ class _Counter:
 
 
 class InProcessSpendCounter:
-    """Counters with a time to live, like Redis INCRBY + EXPIRE."""
+    """Counters with a time to live, like Redis INCRBY + EXPIRE; batches applied once per id."""
 
     def __init__(self, clock: Clock = time.monotonic, *, sweep_every: int = _SWEEP_EVERY) -> None:
         self._clock = clock
         self._counters: dict[str, _Counter] = {}
+        self._batches: dict[str, float] = {}  # batch id -> when it is forgotten
         self._sweep_every = sweep_every
         self._calls_until_sweep = sweep_every
 
@@ -74,7 +76,8 @@ class InProcessSpendCounter:
         self._calls_until_sweep -= 1
         if self._calls_until_sweep <= 0:
             self._counters = {k: c for k, c in self._counters.items() if c.expires_at > now}
-            self._calls_until_sweep = max(self._sweep_every, len(self._counters))
+            self._batches = {b: until for b, until in self._batches.items() if until > now}
+            self._calls_until_sweep = max(self._sweep_every, len(self._counters) + len(self._batches))
 
     async def spent(self, key: str) -> int | None:
         now = self._clock()
@@ -91,6 +94,19 @@ class InProcessSpendCounter:
     async def add(self, key: str, micros: int, ttl_seconds: int) -> None:
         now = self._clock()
         self._tick(now)
+        self._add(key, micros, ttl_seconds, now)
+
+    async def add_batch(self, batch: SpendBatch) -> None:
+        now = self._clock()
+        self._tick(now)
+        seen_until = self._batches.get(batch.batch_id)
+        if seen_until is not None and seen_until > now:
+            return
+        self._batches[batch.batch_id] = now + SPEND_BATCH_ID_SECONDS
+        for key, (micros, ttl_seconds) in batch.additions.items():
+            self._add(key, micros, ttl_seconds, now)
+
+    def _add(self, key: str, micros: int, ttl_seconds: int, now: float) -> None:
         counter = self._live(key, now)
         if counter is None:
             self._counters[key] = _Counter(micros, now + ttl_seconds)

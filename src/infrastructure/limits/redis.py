@@ -2,10 +2,12 @@
 
 A rate decision is one EVALSHA of `gcra.lua` (loaded once; redis-py reloads it on NOSCRIPT): the
 script reads every TAT, takes Redis TIME as now, and commits the new TATs only when every check
-is allowed. On Redis Cluster all keys of one call must hash to the same slot.
+is allowed. A spend batch is one EVALSHA of `spend_batch.lua`, applied at most once per batch id.
+On Redis Cluster all keys of one call must hash to the same slot.
 """
 
 import hashlib
+import secrets
 from collections.abc import Sequence
 from importlib.resources import files
 
@@ -14,10 +16,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
 from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, to_ticks
 from infrastructure.limits.resp import RespError, RespPipeline
 
 _GCRA_LUA = files(__package__).joinpath("gcra.lua").read_text(encoding="utf-8")
+_SPEND_BATCH_LUA = files(__package__).joinpath("spend_batch.lua").read_text(encoding="utf-8")
 
 
 def redis_client(
@@ -106,6 +110,7 @@ class RedisSpendCounter:
     def __init__(self, client: Redis, prefix: str = "sluice:") -> None:
         self._client = client
         self._prefix = prefix
+        self._batch_script = client.register_script(_SPEND_BATCH_LUA)
 
     async def spent(self, key: str) -> int | None:
         value = await self._client.get(self._prefix + key)
@@ -115,8 +120,14 @@ class RedisSpendCounter:
         await self._client.set(self._prefix + key, micros, ex=ttl_seconds, nx=True)
 
     async def add(self, key: str, micros: int, ttl_seconds: int) -> None:
-        full_key = self._prefix + key
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.incrby(full_key, micros)
-            pipe.expire(full_key, ttl_seconds)
-            await pipe.execute()
+        await self.add_batch(SpendBatch(secrets.token_hex(16), {key: (micros, ttl_seconds)}))
+
+    async def add_batch(self, batch: SpendBatch) -> None:
+        if not batch.additions:
+            return
+        keys = [f"{self._prefix}spend-batch:{batch.batch_id}"]
+        args: list[int] = [SPEND_BATCH_ID_SECONDS]
+        for key, (micros, ttl_seconds) in batch.additions.items():
+            keys.append(self._prefix + key)
+            args += (micros, ttl_seconds)
+        await self._batch_script(keys=keys, args=args)

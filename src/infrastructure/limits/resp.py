@@ -11,11 +11,16 @@ from collections import deque
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from redis.exceptions import ResponseError
+
 Reply = Any
 
 
-class RespError(Exception):
-    """An error reply from Redis (e.g. NOSCRIPT)."""
+class RespError(ResponseError):
+    """An error reply from Redis (NOSCRIPT, NOAUTH, WRONGPASS, OOM, READONLY, ...).
+
+    A redis-py ResponseError, so the HTTP layer answers it as it answers redis-py's: 503.
+    """
 
 
 class _Incomplete(Exception):
@@ -112,10 +117,13 @@ class RespPipeline:
         protocol = self._protocol
         if protocol is None or protocol.closed:
             protocol = await self._connect()
+        return await self._send(protocol, encode(*args))
+
+    async def _send(self, protocol: _Protocol, command: bytes) -> Reply:
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         protocol.waiting.append(future)
         assert protocol.transport is not None
-        protocol.transport.write(encode(*args))
+        protocol.transport.write(command)
         async with asyncio.timeout(self._timeout):
             reply = await future
         if isinstance(reply, RespError):
@@ -123,21 +131,26 @@ class RespPipeline:
         return reply
 
     async def _connect(self) -> _Protocol:
+        # Concurrent first callers queue on the lock and share the one connection it yields.
         async with self._connecting:
             if self._protocol is not None and not self._protocol.closed:
                 return self._protocol
+            self._protocol = None
             loop = asyncio.get_running_loop()
             async with asyncio.timeout(self._timeout):
                 _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
+            try:
+                if self._password is not None:
+                    auth = ("AUTH", self._username, self._password) if self._username else ("AUTH", self._password)
+                    await self._send(protocol, encode(*auth))
+                if self._db:
+                    await self._send(protocol, encode("SELECT", self._db))
+            except BaseException:
+                assert protocol.transport is not None
+                protocol.transport.close()
+                raise
+            # Published only now: a command sent before AUTH and SELECT would run as nobody on db 0.
             self._protocol = protocol
-            setup: list[tuple[bytes | str | int, ...]] = []
-            if self._password is not None:
-                auth = ("AUTH", self._username, self._password) if self._username else ("AUTH", self._password)
-                setup.append(auth)
-            if self._db:
-                setup.append(("SELECT", self._db))
-            for command in setup:
-                await self.call(*command)
             return protocol
 
     async def aclose(self) -> None:

@@ -120,3 +120,18 @@ async def test_in_process_counters_are_swept() -> None:
     for _ in range(5):
         await counter.add("live", 1, 10)
     assert len(counter) == 1
+
+
+async def test_a_batch_is_applied_once_per_id(subject: Subject) -> None:
+    from application.ports.rate_limiter import SpendBatch
+
+    store = subject.counter
+    assert hasattr(store, "add_batch")
+    await store.seed("a", 100, 60)
+    batch = SpendBatch("batch-1", {"a": (22, 7200), "b": (33, 60)})
+    await store.add_batch(batch)
+    await store.add_batch(batch)  # a resend after a lost reply
+    assert (await store.spent("a"), await store.spent("b")) == (122, 33)
+    assert 7190 < (await subject.ttl("a") or 0) <= 7200
+    await store.add_batch(SpendBatch("batch-2", {"a": (1, 7200)}))
+    assert await store.spent("a") == 123

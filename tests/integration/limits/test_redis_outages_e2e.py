@@ -1,0 +1,76 @@
+"""`sluice serve` on a Redis of the test's own: whatever Redis answers or fails to, the client gets
+a 503 `backend_unavailable` (never a 500), and exact decisions once Redis is back."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+from tests.fakes.upstream import FakeUpstreamHandle, start_fake_upstream
+from tests.integration.e2e.harness import Gateway
+from tests.redis_process import RedisProcess, redis_process
+
+PASSWORD = "e2e-pw"
+BODY = {"model": "qwen/qwen3-32b", "messages": [{"role": "user", "content": "hello"}]}
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[FakeUpstreamHandle]:
+    with start_fake_upstream(api_key="sk-upstream-test-key", chunks=5) as handle:
+        yield handle
+
+
+@pytest.fixture
+def server() -> Iterator[RedisProcess]:
+    with redis_process(password=PASSWORD) as process:
+        yield process
+
+
+def chat(gateway: Gateway, key: str) -> httpx.Response:
+    return httpx.post(
+        gateway.url() + "/chat/completions", json=BODY, headers={"Authorization": f"Bearer {key}"}, timeout=15
+    )
+
+
+def assert_backend_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "backend_unavailable"
+
+
+def test_a_wrong_redis_password_is_503_not_500(upstream: FakeUpstreamHandle, server: RedisProcess) -> None:
+    gw = Gateway(upstream.base_url, extra_env={"SLUICE_REDIS_URL": server.url(3, password="wrong")}).start()
+    try:
+        key = gw.new_key()
+        for _ in range(2):
+            assert_backend_unavailable(chat(gw, key))
+    finally:
+        gw.stop()
+
+
+def test_redis_out_of_memory_restarted_and_back(upstream: FakeUpstreamHandle, server: RedisProcess) -> None:
+    gw = Gateway(upstream.base_url, extra_env={"SLUICE_REDIS_URL": server.url(3)}).start()
+    try:
+        tiny, capped = gw.new_key("tiny"), gw.new_key("capped")
+        assert chat(gw, tiny).status_code == 200
+        assert chat(gw, capped).status_code == 200  # seeds its spend counter, then adds to it
+
+        admin = redis.Redis.from_url(server.url(0))
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", 1)
+        assert_backend_unavailable(chat(gw, tiny))  # OOM on the rate decision
+        admin.config_set("maxmemory", 0)
+        admin.close()
+
+        server.stop()
+        assert_backend_unavailable(chat(gw, tiny))
+        assert_backend_unavailable(chat(gw, capped))
+        server.start()  # same port, no data: the limit starts over, the cap is seeded again
+
+        statuses = [chat(gw, tiny).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        refused = chat(gw, capped)  # 12 micro-dollars spent of 10: re-seeded from the usage records
+        assert refused.status_code == 402, refused.text
+        assert refused.json()["error"]["code"] == "spend_cap_reached"
+    finally:
+        gw.stop()
