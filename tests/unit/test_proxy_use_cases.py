@@ -230,6 +230,30 @@ async def test_a_call_cancelled_while_upstream_is_released(streaming):
     assert await h.ledger.balance(principal.account.id) == 1_000
 
 
+class _BrokenUpstream:
+    async def complete(self, path: str, body: bytes) -> UpstreamReply:
+        raise RuntimeError("a bug in an adapter")
+
+    async def stream(self, path: str, body: bytes):
+        raise RuntimeError("a bug in an adapter")
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_an_unexpected_upstream_failure_releases_the_reservation(streaming):
+    h = Harness()
+    principal = await h.principal(PREPAID, balance_micros=1_000)
+    upstream = _BrokenUpstream()
+    sut = StreamModelRequest(h.meter, upstream, h.tasks) if streaming else ProxyModelRequest(h.meter, upstream, h.tasks)
+
+    with pytest.raises(RuntimeError):
+        await sut.execute(principal, chat(stream=streaming))
+
+    (record,) = await settled_records(h)
+    assert (record.outcome, record.charged_micros) == (Outcome.UPSTREAM_ERROR, 0)
+    assert await h.ledger.balance(principal.account.id) == 1_000
+    assert h.meter.unsettled == 0
+
+
 async def test_proxy_without_reported_usage_bills_the_estimate():
     h = Harness()
     principal = await h.principal(PREPAID, balance_micros=1_000)

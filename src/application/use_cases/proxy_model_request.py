@@ -1,6 +1,5 @@
 """A metered, non-streaming model call: admit, forward, settle."""
 
-import asyncio
 from dataclasses import dataclass
 
 from application.background import BackgroundTasks
@@ -35,8 +34,9 @@ class ProxyModelRequest:
         except UpstreamError as error:
             self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=error.status))
             return Proxied(admission.request_id, admission.decision, error=error)
-        except asyncio.CancelledError:
-            # Nobody will read the answer; the upstream call was abandoned before it finished.
+        except BaseException:
+            # Cancelled (nobody will read the answer) or failed in a way no upstream error names:
+            # either way nothing was served, and the reservation must not stay held.
             self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=499))
             raise
         # Settlement runs beside the response so a ledger write never delays the client.

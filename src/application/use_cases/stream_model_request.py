@@ -1,6 +1,5 @@
 """A metered streaming model call: frames are relayed as they come; settlement survives disconnects."""
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -43,7 +42,8 @@ class StreamModelRequest:
         except UpstreamError as error:
             self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=error.status))
             return Relayed(admission.request_id, admission.decision, error=error)
-        except asyncio.CancelledError:
+        except BaseException:
+            # Cancelled, or failed in a way no upstream error names: nothing was served, release it.
             self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=499))
             raise
         frames = self._relay(admission, stream, request.client_wants_usage)
