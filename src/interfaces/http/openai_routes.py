@@ -28,6 +28,8 @@ class _Listing(msgspec.Struct):
 
 
 _listing_decoder = msgspec.json.Decoder(_Listing)
+# The catalogue retries a failed load after 30 s (CachedModelCatalog's retry_seconds default).
+CATALOG_RETRY_AFTER = "30"
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
@@ -67,7 +69,7 @@ class OpenAIController(Controller):
     @get("/models")
     @inject
     async def models(self, catalog: FromDishka[ModelCatalog]) -> Response:
-        return Response(await catalog.listing("models"), media_type=_JSON)
+        return _listing_response(await catalog.listing("models"))
 
     @get("/models/{model_id:path}")
     @inject
@@ -75,7 +77,10 @@ class OpenAIController(Controller):
         """OpenAI's `models.retrieve`; ids hold slashes (`qwen/qwen3-32b`), so the rest of the path is the id."""
         wanted = model_id.lstrip("/")
         for kind in ("models", "embeddings"):
-            for entry in _listing_decoder.decode(await catalog.listing(kind)).data:
+            listing = await catalog.listing(kind)
+            if listing is None:
+                return _catalog_unavailable()
+            for entry in _listing_decoder.decode(listing).data:
                 if entry.get("id") == wanted:
                     return Response(msgspec.json.encode(entry), media_type=_JSON)
         return error_response(404, f"Model '{wanted}' not found", code="model_not_found", param="model")
@@ -83,7 +88,7 @@ class OpenAIController(Controller):
     @get("/embeddings/models")
     @inject
     async def embedding_models(self, catalog: FromDishka[ModelCatalog]) -> Response:
-        return Response(await catalog.listing("embeddings"), media_type=_JSON)
+        return _listing_response(await catalog.listing("embeddings"))
 
     @get("/stats")
     @inject
@@ -141,6 +146,20 @@ class OpenAIController(Controller):
             ),
         }
         return Response(msgspec.json.encode({"data": data}), media_type=_JSON)
+
+
+def _listing_response(listing: bytes | None) -> Response:
+    return _catalog_unavailable() if listing is None else Response(listing, media_type=_JSON)
+
+
+def _catalog_unavailable() -> Response:
+    # An empty list would read as "this gateway serves no models"; the truth is "try again".
+    return error_response(
+        503,
+        "The model catalogue cannot be loaded from the upstream right now; retry shortly.",
+        code="catalog_unavailable",
+        headers={"Retry-After": CATALOG_RETRY_AFTER},
+    )
 
 
 async def _counted(frames, telemetry: Telemetry):  # type: ignore[no-untyped-def]
