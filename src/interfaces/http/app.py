@@ -9,8 +9,8 @@ from litestar.config.cors import CORSConfig
 
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.injection import attach_container
-from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.openai_routes import OpenAIController
+from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.ops_routes import OpsController
 
 # The three OpenAI-compatible mounts of the specs: the proxy's, the gateway's and the bare one.
