@@ -66,8 +66,12 @@ class ModelCatalog(Protocol):
         """None when the upstream does not list the model (or the catalogue is unreachable)."""
         ...
 
-    async def listing(self, kind: str) -> bytes:
-        """The cached raw list for `kind` ("models" or "embeddings"), for GET /models."""
+    async def listing(self, kind: str) -> bytes | None:
+        """The cached raw list for `kind` ("models" or "embeddings"), for GET /models.
+
+        None when no list could be loaded yet (and none is cached): the catalogue is unavailable,
+        which is not the same as an empty list. A stale list is served while a refresh fails.
+        """
         ...
 
     async def known(self) -> bool:

@@ -3,7 +3,8 @@
 The lists (``/models`` and ``/embeddings/models``) load on first use. After ``ttl_seconds`` the next
 caller triggers one background refresh and is served the stale copy meanwhile; a failed refresh
 keeps the stale copy and is retried after ``retry_seconds``. Only the very first load is waited for,
-and then at most ``load_timeout`` seconds: a slow upstream never holds a request for long.
+and then at most ``load_timeout`` seconds: a slow upstream never holds a request for long. With
+nothing loaded yet, ``listing`` answers None (the caller says "unavailable", not "no models").
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ __all__ = ["CachedModelCatalog", "ModelLister"]
 log = logging.getLogger("sluice.catalog")
 
 KINDS = ("models", "embeddings")
-_EMPTY_LISTING = b'{"object":"list","data":[]}'
 _MODEL = msgspec.Raw(b'"model"')
 
 
@@ -211,12 +211,12 @@ class CachedModelCatalog:
             info = by_id.get(base)
         return info
 
-    async def listing(self, kind: str) -> bytes:
+    async def listing(self, kind: str) -> bytes | None:
         if kind not in KINDS:
             raise ValueError(f"unknown model list {kind!r} (known: {', '.join(KINDS)})")
         snapshot = await self._current()
         if snapshot is None:
-            return _EMPTY_LISTING
+            return None
         return snapshot.listings[kind]
 
     async def known(self) -> bool:

@@ -10,6 +10,7 @@ from litestar.config.cors import CORSConfig
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.injection import attach_container
 from interfaces.http.openai_routes import OpenAIController
+from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.ops_routes import OpsController
 
 # The three OpenAI-compatible mounts of the specs: the proxy's, the gateway's and the bare one.
@@ -41,7 +42,7 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
-        openapi_config=None,
+        openapi_config=OPENAPI_CONFIG,  # built at the first GET /openapi.json, off the hot path
         # Keys travel in a header, never a cookie, so any origin may call (browser apps, notebooks).
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"], expose_headers=_EXPOSED),
         logging_config=None,  # ours (interfaces/logging_setup.py) masks keys; Litestar's would not

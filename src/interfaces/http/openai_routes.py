@@ -17,6 +17,21 @@ from domain.money import micros_to_usd
 from interfaces.http.errors import error_response, upstream_error_response
 from interfaces.http.forwarding import ForwardModelCall, response_headers
 from interfaces.http.injection import inject
+from interfaces.http.openapi import (
+    ACCOUNT_ERRORS,
+    CHAT_REQUEST,
+    CHAT_RESPONSE,
+    EMBEDDINGS_REQUEST,
+    EMBEDDINGS_RESPONSE,
+    KEY,
+    METERED_ERRORS,
+    MODEL,
+    MODEL_LIST,
+    MODERATIONS_REQUEST,
+    MODERATIONS_RESPONSE,
+    STATS,
+    documented,
+)
 from interfaces.http.principal_from_request import authenticate
 from interfaces.http.wire import parse_chat, parse_embeddings, parse_moderations
 
@@ -28,11 +43,19 @@ class _Listing(msgspec.Struct):
 
 
 _listing_decoder = msgspec.json.Decoder(_Listing)
+# The catalogue retries a failed load after 30 s (CachedModelCatalog's retry_seconds default).
+CATALOG_RETRY_AFTER = "30"
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
 class OpenAIController(Controller):
-    @post("/chat/completions", status_code=200)
+    @post(
+        "/chat/completions",
+        status_code=200,
+        operation_class=documented(
+            body=CHAT_REQUEST, ok=CHAT_RESPONSE, stream=True, errors=METERED_ERRORS, auth=True, metered=True
+        ),
+    )
     @inject
     async def chat_completions(
         self, request: Request, forward: FromDishka[ForwardModelCall], relay: FromDishka[StreamModelRequest]
@@ -54,38 +77,53 @@ class OpenAIController(Controller):
             _counted(relayed.frames, telemetry), media_type="text/event-stream", headers={**_SSE_HEADERS, **headers}
         )
 
-    @post("/embeddings", status_code=200)
+    @post(
+        "/embeddings",
+        status_code=200,
+        operation_class=documented(
+            body=EMBEDDINGS_REQUEST, ok=EMBEDDINGS_RESPONSE, errors=METERED_ERRORS, auth=True, metered=True
+        ),
+    )
     @inject
     async def embeddings(self, request: Request, forward: FromDishka[ForwardModelCall]) -> Response:
         return await forward(request, parse_embeddings)
 
-    @post("/moderations", status_code=200)
+    @post(
+        "/moderations",
+        status_code=200,
+        operation_class=documented(
+            body=MODERATIONS_REQUEST, ok=MODERATIONS_RESPONSE, errors=METERED_ERRORS, auth=True, metered=True
+        ),
+    )
     @inject
     async def moderations(self, request: Request, forward: FromDishka[ForwardModelCall]) -> Response:
         return await forward(request, parse_moderations)
 
-    @get("/models")
+    @get("/models", operation_class=documented(ok=MODEL_LIST, errors=(503,)))
     @inject
     async def models(self, catalog: FromDishka[ModelCatalog]) -> Response:
-        return Response(await catalog.listing("models"), media_type=_JSON)
+        return _listing_response(await catalog.listing("models"))
 
-    @get("/models/{model_id:path}")
+    @get("/models/{model_id:path}", operation_class=documented(ok=MODEL, errors=(404, 503)))
     @inject
     async def model(self, model_id: str, catalog: FromDishka[ModelCatalog]) -> Response:
         """OpenAI's `models.retrieve`; ids hold slashes (`qwen/qwen3-32b`), so the rest of the path is the id."""
         wanted = model_id.lstrip("/")
         for kind in ("models", "embeddings"):
-            for entry in _listing_decoder.decode(await catalog.listing(kind)).data:
+            listing = await catalog.listing(kind)
+            if listing is None:
+                return _catalog_unavailable()
+            for entry in _listing_decoder.decode(listing).data:
                 if entry.get("id") == wanted:
                     return Response(msgspec.json.encode(entry), media_type=_JSON)
         return error_response(404, f"Model '{wanted}' not found", code="model_not_found", param="model")
 
-    @get("/embeddings/models")
+    @get("/embeddings/models", operation_class=documented(ok=MODEL_LIST, errors=(503,)))
     @inject
     async def embedding_models(self, catalog: FromDishka[ModelCatalog]) -> Response:
-        return Response(await catalog.listing("embeddings"), media_type=_JSON)
+        return _listing_response(await catalog.listing("embeddings"))
 
-    @get("/stats")
+    @get("/stats", operation_class=documented(ok=STATS, errors=ACCOUNT_ERRORS, auth=True))
     @inject
     async def stats(
         self, request: Request, auth: FromDishka[Authenticate], stats: FromDishka[GetAccountStats]
@@ -100,7 +138,7 @@ class OpenAIController(Controller):
         }
         return Response(msgspec.json.encode(body), media_type=_JSON)
 
-    @get(["/key", "/auth/key"])
+    @get(["/key", "/auth/key"], operation_class=documented(ok=KEY, errors=ACCOUNT_ERRORS, auth=True))
     @inject
     async def key(
         self, request: Request, auth: FromDishka[Authenticate], describe: FromDishka[DescribeKey]
@@ -141,6 +179,20 @@ class OpenAIController(Controller):
             ),
         }
         return Response(msgspec.json.encode({"data": data}), media_type=_JSON)
+
+
+def _listing_response(listing: bytes | None) -> Response:
+    return _catalog_unavailable() if listing is None else Response(listing, media_type=_JSON)
+
+
+def _catalog_unavailable() -> Response:
+    # An empty list would read as "this gateway serves no models"; the truth is "try again".
+    return error_response(
+        503,
+        "The model catalogue cannot be loaded from the upstream right now; retry shortly.",
+        code="catalog_unavailable",
+        headers={"Retry-After": CATALOG_RETRY_AFTER},
+    )
 
 
 async def _counted(frames, telemetry: Telemetry):  # type: ignore[no-untyped-def]

@@ -5,24 +5,25 @@ from litestar import Controller, Response, get
 
 from application.ports.telemetry import Telemetry
 from interfaces.http.injection import inject
+from interfaces.http.openapi import READINESS_PROBLEMS, STATUS, documented
 from interfaces.http.readiness import Readiness
 
 
 class OpsController(Controller):
-    @get("/healthz")
+    @get("/healthz", operation_class=documented(ok=STATUS))
     async def healthz(self) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    @get("/readyz")
+    @get("/readyz", operation_class=documented(ok=STATUS, errors=(503,), unavailable=READINESS_PROBLEMS))
     @inject
     async def readyz(self, readiness: FromDishka[Readiness]) -> Response:
         problems = await readiness.problems()
         if problems:
             body = {"status": "unavailable", "problems": problems}
-            return Response(body, status_code=503)
+            return Response(body, status_code=503, media_type="application/json")
         return Response(b'{"status":"ready"}', media_type="application/json")
 
-    @get("/metrics")
+    @get("/metrics", operation_class=documented(ok={"type": "string"}, ok_media_type="text/plain"))
     @inject
     async def metrics(self, telemetry: FromDishka[Telemetry]) -> Response:
         body, content_type = telemetry.exposition()

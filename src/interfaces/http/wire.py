@@ -5,6 +5,9 @@ their own, every other field stays the exact bytes the client sent (OpenRouter's
 `modalities`, `image_config`, `provider`, `reasoning`... all survive untouched).
 """
 
+import re
+from typing import Annotated
+
 import msgspec
 
 from application.gateway_request import GatewayRequest
@@ -14,8 +17,14 @@ from domain.plans import Endpoint
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _str = msgspec.json.Decoder(str)
 _bool = msgspec.json.Decoder(bool | None)
-_int = msgspec.json.Decoder(int | None)
+# Token counts reach the credit reservation (and int64 columns): a bound keeps them meaningful.
+MAX_TOKENS_LIMIT = 2**31 - 1
+_int = msgspec.json.Decoder(Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS_LIMIT)] | None)
+# Model ids are recorded with every request; a bound and printable characters keep them storable.
+MAX_MODEL_LENGTH = 256
 _options = msgspec.json.Decoder(dict[str, msgspec.Raw] | None)
+_TOKENS = f"an integer from 0 to {MAX_TOKENS_LIMIT}"
+_MESSAGES_START = re.compile(rb"\[\s*\{")
 _encode = msgspec.json.encode
 _TRUE = msgspec.Raw(b"true")
 
@@ -25,23 +34,38 @@ def _decode(decoder: msgspec.json.Decoder, raw: msgspec.Raw | None, name: str, k
         return None
     try:
         return decoder.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         raise InvalidRequest(f"'{name}' must be {kind}", param=name) from None
 
 
 def read_fields(body: bytes) -> dict[str, msgspec.Raw]:
-    if not body.strip():
+    if not body or body.isspace():
         raise InvalidRequest("The request body is empty; send a JSON object.")
+    if not body.isascii():
+        # JSON text is UTF-8 (RFC 8259), and msgspec.Raw keeps string contents unchecked: check once here,
+        # so nothing undecodable reaches policy or the upstream. ASCII bodies (most) skip it.
+        try:
+            body.decode()
+        except UnicodeDecodeError as exc:
+            raise InvalidRequest(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
     try:
         return _fields.decode(body)
-    except msgspec.DecodeError:
-        raise InvalidRequest("We could not parse the JSON body of your request: expected a JSON object.") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest(
+            f"We could not parse the JSON body of your request: expected a JSON object ({exc})."
+        ) from None
+    except RecursionError:
+        raise InvalidRequest("The JSON body of your request is nested too deeply.") from None
 
 
-def _model(fields: dict[str, msgspec.Raw]) -> str:
-    model = _decode(_str, fields.get("model"), "model", "a string")
+def _model(fields: dict[str, msgspec.Raw], default: str | None = None) -> str:
+    model = _decode(_str, fields.get("model"), "model", "a string") or default
     if not model:
         raise InvalidRequest("you must provide a model parameter", param="model")
+    if len(model) > MAX_MODEL_LENGTH or not model.isprintable():
+        raise InvalidRequest(
+            f"'model' must be a model id: at most {MAX_MODEL_LENGTH} printable characters", param="model"
+        )
     return model
 
 
@@ -64,20 +88,21 @@ DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 def parse_moderations(body: bytes, client_ip: str) -> GatewayRequest:
     fields = read_fields(body)
     _require(fields, "input", "the text (or image) to classify")
-    model = _decode(_str, fields.get("model"), "model", "a string") or DEFAULT_MODERATION_MODEL
+    model = _model(fields, DEFAULT_MODERATION_MODEL)
     return GatewayRequest(Endpoint.MODERATIONS, "/moderations", model, body, client_ip=client_ip, catalogued=False)
 
 
 def parse_chat(body: bytes, client_ip: str) -> GatewayRequest:
     fields = read_fields(body)
     model = _model(fields)
+    # The first element only: enough to turn away a wrong type without a second pass over the messages.
     messages = fields.get("messages")
-    if messages is None or not bytes(messages).lstrip().startswith(b"[") or bytes(messages).strip() == b"[]":
+    if messages is None or not _MESSAGES_START.match(messages):
         raise InvalidRequest("'messages' must be a non-empty array of message objects", param="messages")
     stream = bool(_decode(_bool, fields.get("stream"), "stream", "a boolean"))
-    max_tokens = _decode(_int, fields.get("max_tokens"), "max_tokens", "an integer")
+    max_tokens = _decode(_int, fields.get("max_tokens"), "max_tokens", _TOKENS)
     if max_tokens is None:
-        max_tokens = _decode(_int, fields.get("max_completion_tokens"), "max_completion_tokens", "an integer")
+        max_tokens = _decode(_int, fields.get("max_completion_tokens"), "max_completion_tokens", _TOKENS)
     wants_usage = False
     forward = body
     if stream:
