@@ -6,6 +6,7 @@ built once, at the first request for it: nothing here runs per API call.
 """
 
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 from typing import Any
 
 from litestar.openapi import OpenAPIConfig
@@ -280,7 +281,7 @@ def documented(
 
 OPENAPI_CONFIG = OpenAPIConfig(
     title="Sluice",
-    version="0.1.0",
+    version=package_version("sluice"),
     description="An OpenAI-compatible AI gateway: keys, plans, rate limits, credits, usage.",
     path="/",
     render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/docs")],
