@@ -1,19 +1,46 @@
-"""Logging that cannot leak a key: a filter masks anything that looks like one, whatever logged it."""
+"""Logging that cannot leak a secret: every line is masked as a whole once formatted, traceback included.
+
+Masked: gateway keys (``sk-sluice-...``), OpenRouter and other ``sk-`` keys, bearer tokens, and the
+password of any URL with credentials (``postgresql://user:***@host``, ``redis://:***@host``). The
+mask runs on the formatter's output, so an exception message, a traceback's source lines and
+``stack_info`` are covered as well as the message.
+"""
 
 import logging
 import re
 
-_SECRET = re.compile(r"(sk-sluice-|sk-or-v1-|sk-)[A-Za-z0-9_\-]{6,}|(?i:bearer\s+)[A-Za-z0-9_\-\.]{8,}")
+_SECRET = re.compile(
+    r"(sk-sluice-|sk-or-v1-|sk-)[A-Za-z0-9_\-]{6,}"
+    r"|(?i:(bearer\s+))[A-Za-z0-9_\-\.~+/=]{8,}"
+    r"|([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)[^\s/@]+@"
+)
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _mask(text: str) -> str:
-    return _SECRET.sub(lambda m: (m.group(1) or "Bearer ") + "***", text)
+def _replacement(match: re.Match[str]) -> str:
+    key_prefix, bearer, url_user = match.group(1, 2, 3)
+    if url_user is not None:
+        return url_user + "***@"
+    return (key_prefix or bearer) + "***"
+
+
+def mask_secrets(text: str) -> str:
+    return _SECRET.sub(_replacement, text)
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats as usual, then masks the whole text (message, exception, traceback and stack info)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 class RedactSecrets(logging.Filter):
+    """Masks the message itself, for handlers that format records their own way."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = _mask(message)
+        masked = mask_secrets(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True
@@ -21,7 +48,7 @@ class RedactSecrets(logging.Filter):
 
 def configure_logging(level: str, *, access_log: bool = False) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(MaskingFormatter(_FORMAT))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -30,6 +30,7 @@ from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
+from infrastructure.telemetry.model_labels import ModelLabels
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
 from infrastructure.upstream.catalog import CachedModelCatalog
 from infrastructure.upstream.openrouter import OpenRouterUpstream
@@ -145,6 +146,8 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
     )
     closers.append(upstream.aclose)
+    catalog = CachedModelCatalog(upstream, gateway_models=config.allowed_models)
+    telemetry.label_models(ModelLabels(catalog.lists, config.allowed_models, settings.metrics_max_models))
     return Runtime(
         settings=settings,
         config=config,
@@ -159,7 +162,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=limiter,
         spend=spend,
         upstream=upstream,
-        catalog=CachedModelCatalog(upstream, gateway_models=config.allowed_models),
+        catalog=catalog,
         telemetry=telemetry,
         tasks=BackgroundTasks(),
         probes=probes,

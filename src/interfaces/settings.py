@@ -31,6 +31,7 @@ class Settings:
     upstream_read_timeout: float = 300.0
     max_active_keys: int = 50
     access_log: bool = False
+    metrics_max_models: int = 100
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -132,4 +133,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         upstream_read_timeout=_float(env, "SLUICE_UPSTREAM_TIMEOUT", 300.0),
         max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),
         access_log=(env.get("SLUICE_ACCESS_LOG") or "").lower() in {"1", "true", "yes"},
+        metrics_max_models=_int(env, "SLUICE_METRICS_MAX_MODELS", 100, 0, 10_000),
     )
