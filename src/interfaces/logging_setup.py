@@ -10,7 +10,7 @@ import logging
 import re
 
 _SECRET = re.compile(
-    r"(sk-sluice-|sk-or-v1-|sk-)[A-Za-z0-9_\-]{6,}"
+    r"(sk-sluice-|sk-or-v1-|sk-)[A-Za-z0-9_\-]{6,}(?![A-Za-z0-9_\-*])"
     r"|(?i:(bearer\s+))[A-Za-z0-9_\-\.~+/=]{8,}"
     r"|([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)[^\s/@]+@"
 )
@@ -25,6 +25,7 @@ def _replacement(match: re.Match[str]) -> str:
 
 
 def mask_secrets(text: str) -> str:
+    """Idempotent: a masked text masks to itself."""
     return _SECRET.sub(_replacement, text)
 
 
@@ -35,21 +36,9 @@ class MaskingFormatter(logging.Formatter):
         return mask_secrets(super().format(record))
 
 
-class RedactSecrets(logging.Filter):
-    """Masks the message itself, for handlers that format records their own way."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_secrets(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
 def configure_logging(level: str, *, access_log: bool = False) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(MaskingFormatter(_FORMAT))
-    handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
