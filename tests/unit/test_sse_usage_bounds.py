@@ -39,7 +39,8 @@ def test_the_default_report_is_one_warning_naming_the_model(caplog: pytest.LogCa
         classify(frame('{"prompt_tokens":"x","completion_tokens":2}', model="42"))
     assert [r.getMessage() for r in caplog.records] == [
         "the upstream reported odd usage for model vendor/model; clamped: cost '-5' is negative: counted as 0",
-        "the upstream reported odd usage for model (not named); clamped: prompt_tokens 'x' is not a number: counted as 0",
+        "the upstream reported odd usage for model (not named); clamped: "
+        "prompt_tokens 'x' is not a number: counted as 0",
     ]
 
 
