@@ -67,8 +67,10 @@ def cost_from_catalog(model: ModelInfo | None, usage: Usage) -> int | None:
 
 
 def charge_micros(plan: Plan, upstream_cost_micros: int) -> int:
-    """What the caller pays once the true cost is known."""
+    """What the caller pays once the true cost is known; never negative, so a charge can never credit."""
     pricing = plan.pricing
     if pricing.mode is PricingMode.PER_REQUEST:
-        return pricing.per_request_micros
-    return math.ceil(Fraction(upstream_cost_micros) * pricing.multiplier)
+        return max(0, pricing.per_request_micros)
+    if upstream_cost_micros <= 0:
+        return 0
+    return max(0, math.ceil(Fraction(upstream_cost_micros) * pricing.multiplier))

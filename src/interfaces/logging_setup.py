@@ -1,28 +1,44 @@
-"""Logging that cannot leak a key: a filter masks anything that looks like one, whatever logged it."""
+"""Logging that cannot leak a secret: every line is masked as a whole once formatted, traceback included.
+
+Masked: gateway keys (``sk-sluice-...``), OpenRouter and other ``sk-`` keys, bearer tokens, and the
+password of any URL with credentials (``postgresql://user:***@host``, ``redis://:***@host``). The
+mask runs on the formatter's output, so an exception message, a traceback's source lines and
+``stack_info`` are covered as well as the message.
+"""
 
 import logging
 import re
 
-_SECRET = re.compile(r"(sk-sluice-|sk-or-v1-|sk-)[A-Za-z0-9_\-]{6,}|(?i:bearer\s+)[A-Za-z0-9_\-\.]{8,}")
+_SECRET = re.compile(
+    r"(sk-sluice-|sk-or-v1-|sk-)[A-Za-z0-9_\-]{6,}(?![A-Za-z0-9_\-*])"
+    r"|(?i:(bearer\s+))[A-Za-z0-9_\-\.~+/=]{8,}"
+    r"|([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)[^\s/@]+@"
+)
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _mask(text: str) -> str:
-    return _SECRET.sub(lambda m: (m.group(1) or "Bearer ") + "***", text)
+def _replacement(match: re.Match[str]) -> str:
+    key_prefix, bearer, url_user = match.group(1, 2, 3)
+    if url_user is not None:
+        return url_user + "***@"
+    return (key_prefix or bearer) + "***"
 
 
-class RedactSecrets(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = _mask(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+def mask_secrets(text: str) -> str:
+    """Idempotent: a masked text masks to itself."""
+    return _SECRET.sub(_replacement, text)
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats as usual, then masks the whole text (message, exception, traceback and stack info)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 def configure_logging(level: str, *, access_log: bool = False) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets())
+    handler.setFormatter(MaskingFormatter(_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

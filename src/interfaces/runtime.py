@@ -40,6 +40,7 @@ from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
+from infrastructure.telemetry.model_labels import ModelLabels
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
 from infrastructure.upstream.catalog import CachedModelCatalog
 from infrastructure.upstream.openrouter import OpenRouterUpstream
@@ -229,6 +230,7 @@ def build_runtime(settings: Settings) -> Runtime:
         clock=clock,
         gateway_models=config.allowed_models,
     )
+    telemetry.label_models(ModelLabels(catalog.lists, config.allowed_models, settings.metrics_max_models))
     return Runtime(
         settings=settings,
         config=config,

@@ -32,6 +32,7 @@ class Settings:
     max_active_keys: int = 50
     access_log: bool = False
     lease_seconds: float = 30.0
+    metrics_max_models: int = 100
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -134,6 +135,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),
         access_log=(env.get("SLUICE_ACCESS_LOG") or "").lower() in {"1", "true", "yes"},
         lease_seconds=_lease_seconds(env),
+        metrics_max_models=_int(env, "SLUICE_METRICS_MAX_MODELS", 100, 0, 10_000),
     )
 
 

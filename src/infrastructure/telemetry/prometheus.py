@@ -1,5 +1,11 @@
-"""Prometheus metrics (names are part of the operator contract: the Grafana dashboard reads them)."""
+"""Prometheus metrics (names are part of the operator contract: the Grafana dashboard reads them).
 
+No method raises: telemetry runs inside settlement and recording, and a metric that fails must not
+stop a charge or a usage record (it is logged instead). No label takes a client's string as it is:
+``model`` goes through `ModelLabels`.
+"""
+
+import logging
 from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -7,6 +13,9 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from domain.usage import Outcome, UsageRecord
+from infrastructure.telemetry.model_labels import ModelLabels
+
+log = logging.getLogger("sluice.telemetry")
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -23,9 +32,20 @@ class _FlushFailures(Collector):
         )
 
 
+def _nobody_listed(model_id: str) -> bool:
+    return False
+
+
+def _positive(value: object) -> bool:
+    return type(value) is int and value > 0
+
+
 class PrometheusTelemetry:
+    """The ``model`` label is bounded by `label_models`; until it is called, every model is ``other``."""
+
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._model = ModelLabels(_nobody_listed, None, 0)
         r = self.registry
         self._requests = Counter(
             "sluice_requests",
@@ -56,34 +76,62 @@ class PrometheusTelemetry:
         self._buffer.set_function(lambda: float(depth()))
         self._flush_failures = failures
 
+    def label_models(self, labels: ModelLabels) -> None:
+        self._model = labels
+
+    # A try costs nothing until something raises; each method logs and carries on.
+
     def request_done(self, endpoint: str, model: str, status: int, seconds: float) -> None:
-        self._requests.labels(endpoint, model, str(status)).inc()
-        self._duration.labels(endpoint).observe(seconds)
+        try:
+            self._requests.labels(endpoint, self._model(model), str(status)).inc()
+            self._duration.labels(endpoint).observe(max(0.0, seconds))
+        except Exception:
+            log.exception("metrics: counting a request failed (endpoint %s, status %s)", endpoint, status)
 
     def upstream_done(self, endpoint: str, seconds: float) -> None:
-        self._upstream.labels(endpoint).observe(seconds)
+        try:
+            self._upstream.labels(endpoint).observe(max(0.0, seconds))
+        except Exception:
+            log.exception("metrics: timing an upstream call failed (endpoint %s)", endpoint)
 
     def rate_limited(self, bucket: str) -> None:
-        self._limited.labels(bucket).inc()
+        try:
+            self._limited.labels(bucket).inc()
+        except Exception:
+            log.exception("metrics: counting a rate-limited request failed")
 
     def upstream_error(self, kind: str) -> None:
-        self._errors.labels(kind).inc()
+        try:
+            self._errors.labels(kind).inc()
+        except Exception:
+            log.exception("metrics: counting an upstream error failed")
 
     def stream_opened(self) -> None:
-        self._streams.inc()
+        try:
+            self._streams.inc()
+        except Exception:
+            log.exception("metrics: counting an open stream failed")
 
     def stream_closed(self) -> None:
-        self._streams.dec()
+        try:
+            self._streams.dec()
+        except Exception:
+            log.exception("metrics: counting a closed stream failed")
 
     def usage_recorded(self, record: UsageRecord) -> None:
-        if record.prompt_tokens:
-            self._tokens.labels("prompt", record.model).inc(record.prompt_tokens)
-        if record.completion_tokens:
-            self._tokens.labels("completion", record.model).inc(record.completion_tokens)
-        if record.cost_micros:
-            self._cost.labels(record.model).inc(record.cost_micros)
-        if record.outcome is Outcome.STREAM_BROKEN:
-            self._errors.labels("stream_broken").inc()
+        try:
+            model = self._model(record.model)
+            # Counters only go up: a negative figure (never billed either) is not counted.
+            if _positive(record.prompt_tokens):
+                self._tokens.labels("prompt", model).inc(record.prompt_tokens)
+            if _positive(record.completion_tokens):
+                self._tokens.labels("completion", model).inc(record.completion_tokens)
+            if _positive(record.cost_micros):
+                self._cost.labels(model).inc(record.cost_micros)
+            if record.outcome is Outcome.STREAM_BROKEN:
+                self._errors.labels("stream_broken").inc()
+        except Exception:
+            log.exception("metrics: counting usage record %s failed", getattr(record, "id", "?"))
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -222,6 +222,11 @@ class CachedModelCatalog:
     async def known(self) -> bool:
         return await self._current() is not None
 
+    def lists(self, model_id: str) -> bool:
+        """Whether the catalogue loaded so far lists this exact id; never waits, never starts a load (metrics)."""
+        snapshot = self._snapshot
+        return snapshot is not None and model_id in snapshot.by_id
+
     # ---- management
 
     async def refresh(self) -> bool:

@@ -34,7 +34,14 @@ import msgspec
 from httpx_aiohttp import AiohttpTransport
 
 from application.ports.upstream import StreamFrame, UpstreamError, UpstreamReply
-from infrastructure.upstream.sse import SseSplitter, WireUsage, classify, error_message, parse_usage
+from infrastructure.upstream.sse import (
+    SseSplitter,
+    WireUsage,
+    classify,
+    error_message,
+    parse_usage,
+    warn_odd_usage,
+)
 
 __all__ = ["OpenRouterStream", "OpenRouterUpstream", "map_status_error", "map_transport_error"]
 
@@ -136,6 +143,7 @@ class _Reply(msgspec.Struct):
     usage: WireUsage | None = None
     error: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     system_fingerprint: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    model: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # decoded only to name it in a warning
 
 
 _decode_reply = msgspec.json.Decoder(_Reply).decode
@@ -174,7 +182,7 @@ def _read_success(path: str, status: int, content: bytes, content_type: str) -> 
         error = _reply_error(bytes(reply.error), body)
         if error is not None:
             raise error
-    usage = reply.usage.to_usage() if reply.usage is not None else None
+    usage = reply.usage.to_usage(reply.model) if reply.usage is not None else None
     if reply.system_fingerprint is msgspec.UNSET and path.endswith(_FINGERPRINT_PATHS):
         body = _with_fingerprint(body)
     return UpstreamReply(status, body, usage, content_type)
@@ -197,6 +205,7 @@ def _read_success_loose(path: str, status: int, body: bytes, content_type: str) 
             raw_usage.get("prompt_tokens"),
             raw_usage.get("completion_tokens"),
             None if cost is None else msgspec.Raw(msgspec.json.encode(cost)),
+            obj.get("model"),
         )
     if "system_fingerprint" not in obj and path.endswith(_FINGERPRINT_PATHS):
         body = _with_fingerprint(body)
@@ -392,7 +401,7 @@ class OpenRouterStream:
     (with ``error`` set), for the client to see.
     """
 
-    __slots__ = ("_chunks", "_closed", "_done", "_eof", "_frames", "_response", "_splitter")
+    __slots__ = ("_chunks", "_closed", "_done", "_eof", "_frames", "_odd_usage_reported", "_response", "_splitter")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
@@ -405,6 +414,7 @@ class OpenRouterStream:
         self._done = False  # [DONE] seen
         self._eof = False  # the body ended
         self._closed = False
+        self._odd_usage_reported = False
 
     @property
     def status(self) -> int:
@@ -442,12 +452,18 @@ class OpenRouterStream:
                     raise UpstreamError(504, "The upstream stream stalled", "timeout") from exc
                 raise UpstreamError(502, "upstream stream ended early", "stream_broken") from exc
             for raw in self._splitter.feed(chunk):
-                frame = classify(raw)
+                frame = classify(raw, self._report_odd_usage)
                 frames.append(frame)
                 if frame.done:
                     self._done = True
                     break
         return frames.popleft()
+
+    def _report_odd_usage(self, model: object, notes: tuple[str, ...]) -> None:
+        """Once per stream: an upstream that repeats usage on every frame would otherwise flood the log."""
+        if not self._odd_usage_reported:
+            self._odd_usage_reported = True
+            warn_odd_usage(model, notes)
 
     async def _drain(self) -> None:
         """Reads what follows [DONE] (normally just the body's end) so the connection can be reused."""

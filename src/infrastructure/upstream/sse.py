@@ -8,13 +8,18 @@ it needs (content length, usage, error); ``raw`` stays the bytes as received.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import msgspec
 
 from application.ports.upstream import StreamFrame
-from domain.money import usd_to_micros
 from domain.pricing import Usage
+from domain.usage_bounds import bounded_usage
 
-__all__ = ["SseSplitter", "WireUsage", "classify", "error_message", "parse_usage"]
+__all__ = ["OddUsageReport", "SseSplitter", "WireUsage", "classify", "error_message", "parse_usage", "warn_odd_usage"]
+
+log = logging.getLogger("sluice.upstream")
 
 _LF = b"\n"
 _CR = b"\r"
@@ -109,6 +114,28 @@ class _Choice(msgspec.Struct):
     text: str | None = None  # the legacy /completions stream
 
 
+# Called with the answer's ``model`` (as sent: a str, JSON text or None) and the corrections made.
+OddUsageReport = Callable[[object, tuple[str, ...]], None]
+
+_MODEL_SHOWN_CHARS = 120
+
+
+def _model_name(model: object) -> str:
+    if isinstance(model, (msgspec.Raw, bytes)):
+        try:
+            model = _decode_any(bytes(model))
+        except msgspec.DecodeError:
+            model = None
+    if not isinstance(model, str) or not model:
+        return "(not named)"
+    return model if len(model) <= _MODEL_SHOWN_CHARS else model[:_MODEL_SHOWN_CHARS] + "..."
+
+
+def warn_odd_usage(model: object, notes: tuple[str, ...]) -> None:
+    """The default report: one WARNING naming the model and each corrected field."""
+    log.warning("the upstream reported odd usage for model %s; clamped: %s", _model_name(model), "; ".join(notes))
+
+
 class WireUsage(msgspec.Struct):
     """An OpenAI/OpenRouter ``usage`` object, as far as billing reads it."""
 
@@ -116,21 +143,23 @@ class WireUsage(msgspec.Struct):
     completion_tokens: int | None = None
     cost: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # the number's own text: dollars, exactly
 
-    def to_usage(self) -> Usage:
-        return parse_usage(self.prompt_tokens, self.completion_tokens, self.cost)
+    def to_usage(self, model: object = None, report: OddUsageReport = warn_odd_usage) -> Usage:
+        return parse_usage(self.prompt_tokens, self.completion_tokens, self.cost, model, report)
 
 
 class _Chunk(msgspec.Struct):
     choices: list[_Choice] | None = None
     usage: WireUsage | None = None
     error: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    model: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # decoded only to name it in a warning
 
 
 _decode_chunk = msgspec.json.Decoder(_Chunk).decode
 _decode_any = msgspec.json.Decoder().decode
 
 
-def _cost_micros(raw: msgspec.Raw | msgspec.UnsetType | bytes | None) -> int | None:
+def _cost_text(raw: msgspec.Raw | msgspec.UnsetType | bytes | None) -> str | None:
+    """The cost as the upstream wrote it (a JSON string's content, or the JSON text), None when absent."""
     if raw is None or raw is msgspec.UNSET:
         return None
     text = bytes(raw).strip()
@@ -138,30 +167,21 @@ def _cost_micros(raw: msgspec.Raw | msgspec.UnsetType | bytes | None) -> int | N
         return None
     if text[:1] == b'"':  # a price sent as a string
         text = text[1:-1]
-    try:
-        return usd_to_micros(text.decode("ascii"))
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _int(value: object) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return 0
+    return text.decode("utf-8", "replace")
 
 
 def parse_usage(
-    prompt_tokens: object, completion_tokens: object, cost: msgspec.Raw | msgspec.UnsetType | None
+    prompt_tokens: object,
+    completion_tokens: object,
+    cost: msgspec.Raw | msgspec.UnsetType | None,
+    model: object = None,
+    report: OddUsageReport = warn_odd_usage,
 ) -> Usage:
-    return Usage(
-        prompt_tokens=_int(prompt_tokens),
-        completion_tokens=_int(completion_tokens),
-        cost_micros=_cost_micros(cost),
-    )
+    """Usage within the domain's bounds (`domain.usage_bounds`); corrections go to ``report``."""
+    usage, notes = bounded_usage(prompt_tokens, completion_tokens, _cost_text(cost))
+    if notes:
+        report(model, notes)
+    return usage
 
 
 def error_message(raw: msgspec.Raw | bytes) -> str | None:
@@ -222,8 +242,11 @@ def _data_of(raw: bytes) -> bytes | None:
     return _LF.join(lines)
 
 
-def classify(raw: bytes) -> StreamFrame:
-    """What a frame (ending in ``\\n\\n``) carries. Comments and non-JSON data pass through as they are."""
+def classify(raw: bytes, report: OddUsageReport = warn_odd_usage) -> StreamFrame:
+    """What a frame (ending in ``\\n\\n``) carries. Comments and non-JSON data pass through as they are.
+
+    Usage figures out of bounds are clamped and reported to ``report``.
+    """
     if raw[:1] == b":":
         if raw.find(b"\ndata") < 0:
             return StreamFrame(raw)  # a comment such as ": OPENROUTER PROCESSING"
@@ -235,19 +258,19 @@ def classify(raw: bytes) -> StreamFrame:
     try:
         chunk = _decode_chunk(data)
     except msgspec.ValidationError:
-        return _classify_loose(raw, data)
+        return _classify_loose(raw, data, report)
     except msgspec.DecodeError:
         return StreamFrame(raw)
     choices = chunk.choices
     chars = _content_chars(choices) if choices else 0
-    usage = chunk.usage.to_usage() if chunk.usage is not None else None
+    usage = chunk.usage.to_usage(chunk.model, report) if chunk.usage is not None else None
     error = error_message(chunk.error) if chunk.error is not msgspec.UNSET else None
     if usage is None and error is None and not chars:
         return StreamFrame(raw)
     return StreamFrame(raw, usage=usage, usage_only=usage is not None and not choices, content_chars=chars, error=error)
 
 
-def _classify_loose(raw: bytes, data: bytes) -> StreamFrame:
+def _classify_loose(raw: bytes, data: bytes, report: OddUsageReport) -> StreamFrame:
     """The same reading, for JSON whose fields do not have the expected types (a lenient upstream)."""
     try:
         obj = _decode_any(data)
@@ -276,7 +299,9 @@ def _classify_loose(raw: bytes, data: bytes) -> StreamFrame:
     if isinstance(raw_usage, dict):
         cost = raw_usage.get("cost")
         cost_raw = None if cost is None else msgspec.Raw(msgspec.json.encode(cost))
-        usage = parse_usage(raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens"), cost_raw)
+        usage = parse_usage(
+            raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens"), cost_raw, obj.get("model"), report
+        )
     error = None
     if obj.get("error") is not None:
         error = error_message(msgspec.json.encode(obj["error"]))

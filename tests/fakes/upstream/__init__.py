@@ -24,7 +24,7 @@ least 1); the completion is ``chunks`` words "chunk0 chunk1 ..." and completion_
 cost = prompt_tokens * 1e-6 + completion_tokens * 2e-6 dollars (``fake_cost``), the catalogue's
 prices. Knobs (``knobs.py``), server-wide or per request in a top-level body field ``"fake": {...}``:
 latency_ms, chunks, chunk_delay_ms, status, error_message, error_metadata, error_200_whitespace,
-fail_after_chunks, mid_stream_error, hang, drop, split_frames, headers, cost, system_fingerprint.
+fail_after_chunks, mid_stream_error, hang, drop, split_frames, headers, cost, usage, system_fingerprint.
 Model names ``fake/error-NNN`` and ``fake/hang`` trigger the same as status=NNN and hang=true.
 
 Measured with wrk 4.1 on this project's 2-core machine, the fake pinned to core 0 and wrk to core 1

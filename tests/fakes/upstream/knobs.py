@@ -23,6 +23,7 @@ KNOBS: dict[str, tuple[Any, tuple[type, ...], str]] = {
     "split_frames": (False, (bool,), "streaming: each SSE frame is cut in two writes inside the JSON"),
     "headers": ({}, (dict,), "extra response headers, e.g. {'Retry-After': '3'}"),
     "cost": (None, (int, float, _NONE), "replaces usage.cost (dollars)"),
+    "usage": (None, (dict, _NONE), "merged over the usage object, any JSON values: {'cost': -5, 'prompt_tokens': 'x'}"),
     "system_fingerprint": (None, (str, _NONE), "a string adds system_fingerprint to chat bodies"),
 }
 

@@ -73,7 +73,10 @@ def completion_text(chunks: int) -> str:
     return "".join(completion_words(chunks))
 
 
-def usage(prompt_tokens: int, completion_tokens: int, cost: float | None = None) -> dict[str, Any]:
+def usage(
+    prompt_tokens: int, completion_tokens: int, cost: float | None = None, override: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``override`` (the ``usage`` knob) replaces fields whatever their values, to play a broken upstream."""
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -82,6 +85,7 @@ def usage(prompt_tokens: int, completion_tokens: int, cost: float | None = None)
         "is_byok": False,
         "prompt_tokens_details": {"cached_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 0},
+        **(override or {}),
     }
 
 

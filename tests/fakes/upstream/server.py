@@ -262,7 +262,7 @@ class FakeUpstream:
             model=model,
             created=int(time.time()),
             text=_completion_text(chunks),
-            usage_=p.usage(prompt_tokens, chunks, knobs["cost"]),
+            usage_=p.usage(prompt_tokens, chunks, knobs["cost"], knobs["usage"]),
             fingerprint=knobs["system_fingerprint"],
         )
         return json_response(200, completion, req.keep_alive, knobs["headers"])
@@ -434,7 +434,7 @@ class _Stream:
             if word is None:
                 await self._send(conn, sse_frame(self._chunk({"role": "assistant", "content": ""}, "stop")))
                 if self.include_usage:
-                    usage = p.usage(self.prompt_tokens, len(words), knobs["cost"])
+                    usage = p.usage(self.prompt_tokens, len(words), knobs["cost"], knobs["usage"])
                     await self._send(conn, sse_frame({**self._chunk(None), "usage": usage}))
                 break
             delta = {"role": "assistant", "content": word} if index == 0 else {"content": word}
