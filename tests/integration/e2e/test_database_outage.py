@@ -1,0 +1,79 @@
+"""A Postgres outage under a prepaid load: 200 or 503, never a 500; nothing billed twice or lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.conftest import _create_database, _drop_database
+from tests.fakes.upstream import FakeUpstreamHandle
+from tests.integration.e2e.harness import Gateway
+from tests.integration.e2e.ledger_probe import account_state
+from tests.tcp_cut import TcpCut
+
+GRANT_MICROS = 10_000_000
+
+
+@pytest.fixture
+def pg_url(postgres_base_url: str) -> Iterator[str]:
+    url, name = asyncio.run(_create_database(postgres_base_url))
+    try:
+        yield url
+    finally:
+        asyncio.run(_drop_database(postgres_base_url, name))
+
+
+def test_a_database_outage_answers_503_and_loses_no_record_and_no_credit(
+    upstream: FakeUpstreamHandle, pg_url: str
+) -> None:
+    direct = make_url(pg_url)
+    relay = TcpCut(direct.host or "127.0.0.1", direct.port or 5432).restore()
+    through_relay = direct.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    gw = Gateway(
+        upstream.base_url,
+        extra_env={
+            "SLUICE_DATABASE_URL": through_relay,
+            "SLUICE_KEY_PEPPER": "outage-pepper-0123456789abcdef",
+            "SLUICE_KEY_CACHE_SECONDS": "1",
+        },
+    )
+    gw.cli("migrate")
+    gw.start()
+    statuses: list[int] = []
+    try:
+        key = gw.new_key("paid")
+        email = gw.last_email
+        gw.cli("credits", "grant", email, "10")
+        body = {"model": "qwen/qwen3-32b", "messages": [{"role": "user", "content": "hello"}]}
+        with httpx.Client(timeout=15, headers={"Authorization": f"Bearer {key}"}) as client:
+
+            def call() -> int:
+                return client.post(gw.url() + "/chat/completions", json=body).status_code
+
+            statuses += [call() for _ in range(5)]
+            relay.cut()
+            outage_ends = time.monotonic() + 4
+            while time.monotonic() < outage_ends:
+                statuses.append(call())
+                time.sleep(0.05)
+            relay.restore()
+            recovered = time.monotonic() + 15
+            while call() != 200 and time.monotonic() < recovered:
+                time.sleep(0.2)
+            statuses += [call() for _ in range(5)]
+    finally:
+        gw.stop()
+    assert 500 not in statuses, statuses
+    assert set(statuses) <= {200, 503}, statuses
+    assert 503 in statuses  # the outage was seen (the key cache outlived, new leases could not be taken)
+    state = account_state(pg_url, email)
+    # Every answered request has exactly one record (records written after the outage, none twice),
+    # every lease went back at shutdown, and the balance is the grant less what the records charged.
+    assert state.records >= statuses.count(200) + 1  # the recovery loop's answered calls count too
+    assert state.open_leases == 0
+    assert state.balance_micros == state.entries_sum == GRANT_MICROS - state.charged_micros
