@@ -26,6 +26,17 @@ def _values(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
+def _entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(
+        account_id=row.account_id,
+        kind=EntryKind(row.kind),
+        amount_micros=row.amount_micros,
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+        note=row.note,
+    )
+
+
 def move_balance(entry: LedgerEntry) -> Any:
     return (
         update(accounts)
@@ -92,17 +103,7 @@ class SqlCreditLedger:
         )
         async with self._sessions() as session:
             rows = (await session.execute(statement)).all()
-        return [
-            LedgerEntry(
-                account_id=row.account_id,
-                kind=EntryKind(row.kind),
-                amount_micros=row.amount_micros,
-                idempotency_key=row.idempotency_key,
-                created_at=row.created_at,
-                note=row.note,
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
 
     @staticmethod
     async def _written(session: AsyncSession, entry: LedgerEntry) -> bool:
@@ -121,16 +122,7 @@ class SqlCreditLedger:
         statement = select(credit_entries).where(credit_entries.c.idempotency_key == idempotency_key)
         async with self._sessions() as session:
             row = (await session.execute(statement)).first()
-        if row is None:
-            return None
-        return LedgerEntry(
-            account_id=row.account_id,
-            kind=EntryKind(row.kind),
-            amount_micros=row.amount_micros,
-            idempotency_key=row.idempotency_key,
-            created_at=row.created_at,
-            note=row.note,
-        )
+        return None if row is None else _entry(row)
 
     async def deduct(self, entry: LedgerEntry) -> tuple[WriteOutcome, int]:
         # The same conditional UPDATE as a reservation, but a deduction may empty the balance

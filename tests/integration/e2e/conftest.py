@@ -28,6 +28,20 @@ def gateway(upstream: FakeUpstreamHandle) -> Iterator[Gateway]:
         gw.stop()
 
 
+@pytest.fixture
+def pg_url(postgres_base_url: str) -> Iterator[str]:
+    """A fresh Postgres database for one test's gateway, dropped afterwards."""
+    import asyncio
+
+    from tests.conftest import _create_database, _drop_database
+
+    url, name = asyncio.run(_create_database(postgres_base_url))
+    try:
+        yield url
+    finally:
+        asyncio.run(_drop_database(postgres_base_url, name))
+
+
 @pytest.fixture(scope="session")
 def shared_gateway(upstream: FakeUpstreamHandle, postgres_base_url: str, redis_url: str) -> Iterator[Gateway]:
     """Postgres and Redis, two worker processes: the deployment shape."""

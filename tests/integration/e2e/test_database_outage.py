@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import _create_database, _drop_database
 from tests.fakes.upstream import FakeUpstreamHandle
 from tests.integration.e2e.harness import Gateway
 from tests.integration.e2e.ledger_probe import account_state
 from tests.tcp_cut import TcpCut
 
 GRANT_MICROS = 10_000_000
-
-
-@pytest.fixture
-def pg_url(postgres_base_url: str) -> Iterator[str]:
-    url, name = asyncio.run(_create_database(postgres_base_url))
-    try:
-        yield url
-    finally:
-        asyncio.run(_drop_database(postgres_base_url, name))
 
 
 def test_a_database_outage_answers_503_and_loses_no_record_and_no_credit(

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
-from tests.conftest import _create_database, _drop_database
 from tests.fakes.upstream import FakeUpstreamHandle
 from tests.integration.e2e.harness import Gateway
 from tests.integration.e2e.ledger_probe import account_state
 
 GRANT = "10"
 GRANT_MICROS = 10_000_000
-
-
-@pytest.fixture
-def pg_url(postgres_base_url: str) -> Iterator[str]:
-    url, name = asyncio.run(_create_database(postgres_base_url))
-    try:
-        yield url
-    finally:
-        asyncio.run(_drop_database(postgres_base_url, name))
 
 
 def _gateway(upstream: FakeUpstreamHandle, pg_url: str, **env: str) -> Gateway:
