@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 from application.ports.credits import CreditLedger
 from application.use_cases.accounts import FindAccount
 from application.use_cases.credits import CreditChange, DeductCredits, GrantCredits
+from application.use_cases.leases import ListLeases
 from domain.errors import InvalidRequest
 from domain.money import MICROS_PER_USD
 from interfaces.cli.context import container, say
@@ -68,8 +69,13 @@ async def credits_balance(settings: Settings, args: argparse.Namespace) -> int:
     async with container(settings) as c:
         account = await (await c.get(FindAccount)).execute(args.email)
         balance = await (await c.get(CreditLedger)).balance(account.id)
+        leased = [s for s in await (await c.get(ListLeases)).execute() if s.lease.account_id == account.id]
+    # Credit a running gateway holds in a lease is out of the balance until it goes back: say how much.
+    held = sum(s.lease.amount_micros - s.recorded_spent_micros for s in leased)
     if args.json:
-        print_json({"email": account.email, **money(balance, "balance")})
+        print_json({"email": account.email, **money(balance, "balance"), **money(held, "held_in_leases")})
     else:
         print(usd_text(balance))
+        if leased:
+            say(f"plus up to {usd_text(held)} held in {len(leased)} open lease(s) by running gateways")
     return 0

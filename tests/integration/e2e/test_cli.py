@@ -118,6 +118,8 @@ def test_grant_deduct_and_idempotency_keys(cli: Gateway) -> None:
         "email": email,
         "balance_usd": 0.0,
         "balance_micros": 0,
+        "held_in_leases_usd": 0.0,
+        "held_in_leases_micros": 0,
     }
 
 

@@ -96,6 +96,7 @@ def test_sigkill_leaves_no_credit_behind_after_the_lease_expires(upstream: FakeU
 
     listing = gw.cli("credits", "leases").stdout
     assert email in listing
+    assert "held in 1 open lease(s)" in gw.cli("credits", "balance", email).stderr
     time.sleep(2.5)  # the lease's expiry passes: nobody renews it
     first = gw.cli("credits", "reconcile")
     again = gw.cli("credits", "reconcile")
