@@ -136,16 +136,14 @@ class Runtime:
                 log.exception("error while closing")
 
     async def _send_spend_counters(self, attempts: int = 6) -> None:
-        # A batch is idempotent, so retrying through a short Redis blip at shutdown cannot double it.
+        # A batch is idempotent, so resending it through a short Redis blip cannot count it twice.
         for attempt in range(attempts):
-            try:
-                await self.spend.flush()
+            await self.spend.flush()  # keeps a failed batch pending, never raises
+            if not self.spend.unsent:
                 return
-            except Exception:
-                if attempt == attempts - 1:
-                    log.exception("sending spend counters at shutdown failed; this process's last additions are lost")
-                    return
+            if attempt < attempts - 1:
                 await asyncio.sleep(0.5)
+        log.error("shutting down with $%.6f of spend-counter additions unsent", self.spend.unsent / 1_000_000)
 
     async def _settle_everything(self) -> None:
         """Streams cancelled at the grace deadline spawn their settlements as they unwind, after the
