@@ -1,5 +1,6 @@
 """Through `sluice serve`: odd upstream usage never credits an account, and client model ids never become series."""
 
+import json
 import re
 import time
 import uuid
@@ -46,8 +47,8 @@ def stats_when_counted(gateway: Gateway, key: str, requests: int) -> dict:
         time.sleep(0.1)
 
 
-def balance(gateway: Gateway, email: str) -> str:
-    return gateway.cli("credits", "balance", email).stdout.strip()
+def balance(gateway: Gateway, email: str) -> int:
+    return json.loads(gateway.cli("credits", "balance", email, "--json").stdout)["balance_micros"]
 
 
 def model_labels(gateway: Gateway) -> set[str]:
@@ -67,7 +68,7 @@ def test_a_negative_upstream_cost_charges_nothing_and_the_record_is_kept(gateway
     assert stats["totalRequests"] == 3
     assert stats["totalPromptTokens"] == 2 + 2 + 0  # the negative count is billed as 0
     # As if the cost were 0: the plan's multiplier times 0. Never above the grant.
-    assert balance(gateway, email) == "1.000000"
+    assert balance(gateway, email) == 1_000_000
     log = gateway.log()
     assert "the upstream reported odd usage for model qwen/qwen3-32b; clamped: cost '-5' is negative" in log
     assert key not in log
@@ -82,7 +83,7 @@ def test_an_unreadable_upstream_cost_is_charged_at_the_catalogue_price(gateway: 
 
     assert stats_when_counted(gateway, key, 1)["totalRequests"] == 1
     # qwen/qwen3-32b at the fake's catalogue: 2 prompt tokens at $1/M + 5 completion at $2/M = 12 micro-dollars, x 2
-    assert balance(gateway, email) == "0.999976"
+    assert balance(gateway, email) == 999_976
 
 
 def test_client_chosen_model_ids_make_no_new_series(gateway: Gateway) -> None:
