@@ -9,7 +9,7 @@ import pytest
 from interfaces.logging_setup import configure_logging, mask_secrets
 
 SLUICE_KEY = "sk-sluice-AbCdEf0123456789_secret-part"
-OPENROUTER_KEY = "sk-or-v1-0123456789abcdef0123456789abcdef"
+OPENROUTER_KEY = "sk-or-v1-fake-test-key-not-a-secret"
 
 
 @pytest.fixture
