@@ -128,9 +128,9 @@ Fail early on settings that cannot work.
 {{- if and .Values.redis.url .Values.redis.existingSecret }}
 {{- fail "set only one of redis.url and redis.existingSecret" }}
 {{- end }}
-{{- $needed := add (int .Values.preStopSleepSeconds) (int .Values.sluice.gracefulSeconds) 10 }}
+{{- $needed := add (int .Values.preStopSleepSeconds) (int .Values.sluice.gracefulSeconds) 25 }}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds must be at least preStopSleepSeconds + sluice.gracefulSeconds + 10 (the usage flush) = %d" (int $needed)) }}
+{{- fail (printf "terminationGracePeriodSeconds must be at least preStopSleepSeconds + sluice.gracefulSeconds + 25 (settling cut streams, returning leases, spend counters and the usage flush) = %d" (int $needed)) }}
 {{- end }}
 {{- end }}
 
