@@ -59,7 +59,9 @@ class GrantCredits:
         account = await self._find.execute(email)
         key = idempotency_key or "grant:" + secrets.token_hex(12)
         entry = grant_entry(account.id, amount_micros, key, self._clock.now(), note)
-        applied = not await _check_reuse(self._credits, self._accounts, entry) and await self._ledger.append(entry)
+        if await _check_reuse(self._credits, self._accounts, entry):
+            return CreditChange(False, amount_micros, await self._ledger.balance(account.id))
+        applied = await self._ledger.append(entry)
         if not applied:
             await _check_reuse(self._credits, self._accounts, entry)  # a concurrent twin may differ
         return CreditChange(applied, amount_micros, await self._ledger.balance(account.id))
