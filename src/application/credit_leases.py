@@ -45,6 +45,7 @@ class _Lease:
     retired: bool = False  # replaced by a newer lease; closes once its holds are settled
     expires_at: datetime | None = None  # as last renewed; past it, another process may return it
     lost: bool = False  # returned by another process (its expiry passed unrenewed): nothing to close
+    uncertain: bool = False  # its opening failed without saying whether the store took it
 
 
 class LeasedCreditLedger:
@@ -74,7 +75,9 @@ class LeasedCreditLedger:
         self._by_hold: dict[str, _Lease] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._settled: OrderedDict[str, None] = OrderedDict()
-        self._unreturned: list[_Lease] = []  # closes that failed; retried by sync and return_idle
+        # Closes that failed (or were cancelled), by lease id; retried by sync and return_idle. A lease
+        # leaves this only once its close went through, so a cancelled sweep cannot forget one.
+        self._unreturned: dict[str, _Lease] = {}
         self._open: dict[str, _Lease] = {}  # every lease taken and not closed yet, current or retired
         self._prefix = "lease_" + secrets.token_hex(6)
         self._numbers = itertools.count(1)
@@ -210,10 +213,19 @@ class LeasedCreditLedger:
             opened = self._clock.now()
             lease_id = f"{self._prefix}:{next(self._numbers)}"
             taken = Lease(lease_id, account_id, size, self._owner, opened, opened + self._ttl)
-            if await self._leases.open(taken):
-                lease = _Lease(account_id, lease_id, size, size=size, opened=now, touched=now)
-                lease.expires_at = taken.expires_at
-                self._current[account_id] = self._open[taken.id] = lease
+            lease = _Lease(account_id, lease_id, size, size=size, opened=now, touched=now)
+            lease.expires_at = taken.expires_at
+            try:
+                opened_here = await self._leases.open(taken)
+            except Exception:
+                # The store may have committed before its reply was lost: close it like any other
+                # (nothing was spent from it) once the store answers; closing one never taken is a no-op.
+                lease.retired = lease.uncertain = True
+                self._open[lease_id] = lease
+                self._unreturned[lease_id] = lease
+                raise
+            if opened_here:
+                self._current[account_id] = self._open[lease_id] = lease
                 return lease
         return None
 
@@ -222,17 +234,19 @@ class LeasedCreditLedger:
             del self._current[lease.account_id]
         if lease.lost:
             self._open.pop(lease.key, None)
+            self._unreturned.pop(lease.key, None)
             return
+        self._unreturned[lease.key] = lease  # until the close below went through
         try:
-            if not await self._leases.close(lease.key, lease.allowance, self._clock.now()):
+            if not await self._leases.close(lease.key, lease.allowance, self._clock.now()) and not lease.uncertain:
                 log.warning("credit lease %s was returned by another process before its owner", lease.key)
-            self._open.pop(lease.key, None)
         except Exception:
             # Kept for the next sync or idle sweep: the unspent credit must go back, once.
             log.exception("returning lease %s failed; will retry", lease.key)
-            self._unreturned.append(lease)
+            return
+        del self._unreturned[lease.key]
+        self._open.pop(lease.key, None)
 
     async def _retry_unreturned(self) -> None:
-        pending, self._unreturned = self._unreturned, []
-        for lease in pending:
+        for lease in list(self._unreturned.values()):
             await self._close(lease)

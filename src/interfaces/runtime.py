@@ -7,6 +7,7 @@ pool, Redis and the database.
 """
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -122,6 +123,8 @@ class Runtime:
     async def close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper  # let it unwind (a close it was making stays for sync) first
         await self._settle_everything()
         try:
             await self.ledger.sync()

@@ -265,6 +265,7 @@ class InMemoryLeaseStore:
         self.closed: dict[str, str] = {}  # lease id -> "owner" or "reclaim"
         self.spent: dict[str, int] = {}
         self.failing = False  # every call raises, as an unreachable database would
+        self.lose_open_replies = False  # `open` commits, then raises: the reply was lost on the way
 
     def _check(self) -> None:
         if self.failing:
@@ -277,10 +278,14 @@ class InMemoryLeaseStore:
         if await self.ledger.reserve(taken) is None:
             return False
         self.leases[lease.id] = lease
+        if self.lose_open_replies:
+            raise ConnectionError("connection lost after the commit")
         return True
 
     async def close(self, lease_id: str, returned_micros: int, now: datetime) -> bool:
         self._check()
+        if lease_id not in self.leases:
+            return False
         return await self._close(lease_id, returned_micros, now, "owner")
 
     async def reclaim(self, lease_id: str, now: datetime) -> int | None:

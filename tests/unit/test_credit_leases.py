@@ -1,5 +1,6 @@
 """Leased credits: many holds per ledger write, and still exact and never overspent."""
 
+import asyncio
 import random
 from datetime import timedelta
 
@@ -218,3 +219,53 @@ async def test_an_unreachable_store_past_the_expiry_stops_new_holds_on_the_lease
     await sut.append(settle_entry("a", 100, 30, "r1", clock.now()))
     await sut.sync()
     assert await inner.balance("a") == 10_000 - 30
+
+
+async def test_a_lease_whose_opening_reply_was_lost_still_goes_back():
+    sut, inner, clock = await funded(10_000)
+    store = sut._leases
+    store.lose_open_replies = True
+    with pytest.raises(ConnectionError):
+        await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    assert await inner.balance("a") == 9_000  # taken in the store, unknown to the process
+    store.lose_open_replies = False
+    await sut.sync()
+    assert await inner.balance("a") == 10_000
+    assert await sut.reserve(hold_entry("a", 100, "r2", clock.now())) is not None
+
+
+async def test_a_lease_whose_opening_failed_before_the_store_took_it_is_dropped():
+    sut, inner, clock = await funded(10_000)
+    store = sut._leases
+    store.failing = True
+    with pytest.raises(ConnectionError):
+        await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    store.failing = False
+    await sut.renew()
+    await sut.sync()
+    assert await inner.balance("a") == 10_000
+    assert sut._open == {} and sut._unreturned == {}
+
+
+async def test_a_close_cancelled_half_way_is_retried_not_forgotten():
+    sut, inner, clock = await funded(10_000)
+    store = sut._leases
+    await sut.reserve(hold_entry("a", 100, "r1", clock.now()))
+    await sut.append(settle_entry("a", 100, 40, "r1", clock.now()))
+    entered, release = asyncio.Event(), asyncio.Event()
+    close = store.close
+
+    async def slow_close(*args):  # type: ignore[no-untyped-def]
+        entered.set()
+        await release.wait()
+        return await close(*args)
+
+    store.close = slow_close
+    sweep = asyncio.create_task(sut.sync())
+    await entered.wait()
+    sweep.cancel()  # shutdown cancels the housekeeping sweep in the middle of a close
+    with pytest.raises(asyncio.CancelledError):
+        await sweep
+    store.close = close
+    await sut.sync()
+    assert await inner.balance("a") == 10_000 - 40

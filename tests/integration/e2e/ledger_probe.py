@@ -14,6 +14,7 @@ class AccountState:
     balance_micros: int
     entries_sum: int
     open_leases: int  # lease RESERVE entries without their `:close` entry
+    lease_rows: list[str]  # every credit_leases row: id, closed_by, returned
     records: int
     charged_micros: int
     completion_tokens: list[int]
@@ -36,6 +37,10 @@ async def _read(url: str, email: str) -> AccountState:
                    SELECT 1 FROM credit_entries c WHERE c.idempotency_key = r.idempotency_key || ':close')""",
             account_id,
         )
+        lease_rows = [
+            f"{r['id']} {r['closed_by']} {r['returned_micros']} of {r['amount_micros']}"
+            for r in await conn.fetch("SELECT * FROM credit_leases WHERE account_id = $1 ORDER BY id", account_id)
+        ]
         rows = await conn.fetch(
             "SELECT charged_micros, completion_tokens FROM usage_records WHERE account_id = $1", account_id
         )
@@ -45,6 +50,7 @@ async def _read(url: str, email: str) -> AccountState:
         balance_micros=int(balance),
         entries_sum=int(entries_sum),
         open_leases=int(open_leases),
+        lease_rows=lease_rows,
         records=len(rows),
         charged_micros=sum(int(r["charged_micros"]) for r in rows),
         completion_tokens=sorted(int(r["completion_tokens"]) for r in rows),
