@@ -16,8 +16,7 @@ from application.ports.usage import UsageQueries, UsageRecorder
 from application.principal import Principal
 from domain.catalog import ModelInfo
 from domain.credits import hold_entry, insufficient, release_entry, settle_entry
-from domain.errors import ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
-from domain.money import micros_to_usd
+from domain.errors import LimitBreached, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
 from domain.plans import Period, Subject, period_end, period_start
 from domain.pricing import Usage, charge_micros, cost_from_catalog, estimate_prompt_tokens, worst_case_micros
 from domain.rate_policy import Decision, LimitCheck, tightest
@@ -50,6 +49,7 @@ class Admission:
     reserved_micros: int
     decision: Decision | None  # the tightest rate decision, for the response headers
     started: float  # monotonic seconds
+    prepaid: bool  # charged to the balance (the plan is prepaid, or the family bills the balance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +93,11 @@ class Meter:
         decision = await self._take_rate_decision(principal, request)
         await self._check_spend_caps(principal)
         request_id = self._ids.next()
-        reserved = await self._reserve(principal, request, model, request_id)
-        admission = Admission(request_id, principal, request, model, reserved, decision, self._clock.monotonic())
+        prepaid = principal.plan.prepaid or request.tariff.bills_balance
+        reserved = await self._reserve(principal, request, model, request_id) if prepaid else 0
+        admission = Admission(
+            request_id, principal, request, model, reserved, decision, self._clock.monotonic(), prepaid
+        )
         self._unsettled[request_id] = admission
         return admission
 
@@ -114,12 +117,12 @@ class Meter:
             and (self._gateway_models is None or model_id in self._gateway_models)
         )
         if not allowed:
-            raise ModelNotAllowed(f"The model '{model_id}' is not available on your plan.")
+            raise ModelNotAllowed(model_id)
         if not request.catalogued:
             return None
         model = await self._catalog.get(model_id)
         if model is None and not model_id.startswith(_ROUTED_PREFIXES) and await self._catalog.known():
-            raise UnknownModel(f"Model '{model_id}' not found")
+            raise UnknownModel(model_id)
         return model
 
     async def _take_rate_decision(self, principal: Principal, request: GatewayRequest) -> Decision | None:
@@ -137,12 +140,8 @@ class Meter:
         decisions = await self._limiter.acquire(checks)
         for policy, decision in zip(policies, decisions, strict=True):
             if not decision.allowed:
-                raise RateLimited(
-                    f"Rate limit exceeded: {policy.limit} requests per {policy.interval_label()} "
-                    f"({policy.name}). Retry in {math.ceil(decision.retry_after)} s.",
-                    bucket=policy.name,
-                    decision=tightest(decisions) or decision,
-                )
+                breached = LimitBreached(policy.name, policy.limit, policy.window_seconds, policy.subject)
+                raise RateLimited(breached, tightest(decisions) or decision)
         return tightest(decisions)
 
     def _cap_key(self, principal: Principal, period: Period) -> tuple[str, int]:
@@ -164,17 +163,12 @@ class Meter:
                 spent = await self._usage.charged_since(principal.account.id, since)
                 await self._spend.seed(key, spent, ttl)
             if spent >= cap.limit_micros:
-                raise SpendCapReached(
-                    f"The {cap.period.adjective} spend cap of ${micros_to_usd(cap.limit_micros):.2f} is reached."
-                )
+                raise SpendCapReached(cap.period, cap.limit_micros)
 
     async def _reserve(
         self, principal: Principal, request: GatewayRequest, model: ModelInfo | None, request_id: str
     ) -> int:
-        plan = principal.plan
-        if not plan.prepaid:
-            return 0
-        amount = worst_case_micros(plan, model, len(request.body), request.max_tokens)
+        amount = worst_case_micros(principal.plan, model, len(request.body), request.max_tokens, request.tariff)
         if amount <= 0:
             return 0
         account_id = principal.account.id
@@ -209,7 +203,7 @@ class Meter:
                 cost = cost_from_catalog(admission.model, usage) or 0
                 usage = Usage(usage.prompt_tokens, usage.completion_tokens, cost)
             # Whatever the upstream claimed, a request never gives credit back.
-            charged = max(0, charge_micros(principal.plan, cost))
+            charged = max(0, charge_micros(principal.plan, cost, request.tariff))
         # The record first: it says which lease paid, which is what returns a lease whose process died.
         record = UsageRecord(
             id=admission.request_id,
@@ -233,7 +227,7 @@ class Meter:
         except Exception:
             log.exception("recording usage of %s failed", admission.request_id)
         try:
-            if admission.reserved_micros or (principal.plan.prepaid and charged):
+            if admission.reserved_micros or (admission.prepaid and charged):
                 entry = (
                     release_entry(account_id, admission.reserved_micros, admission.request_id, now)
                     if outcome is Outcome.UPSTREAM_ERROR

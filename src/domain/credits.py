@@ -51,12 +51,7 @@ def credits_text(micros: int) -> str:
 
 
 def insufficient(amount_micros: int, balance: int) -> InsufficientCredits:
-    available = max(balance, 0)
-    return InsufficientCredits(
-        f"Insufficient credits. Required: {credits_text(amount_micros)}, Available: {credits_text(available)}",
-        required=amount_micros,
-        available=available,
-    )
+    return InsufficientCredits(required=amount_micros, available=max(balance, 0))
 
 
 def hold_entry(account_id: str, amount_micros: int, request_id: str, now: datetime) -> LedgerEntry:

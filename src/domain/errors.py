@@ -1,8 +1,16 @@
-"""Rule violations the domain can name. Interfaces map each to a status and an error body."""
+"""Rule violations the domain can name, as data.
 
+An error says what was violated (the bucket and its limit, the amounts required and available, the
+model) and nothing about how to say it: each API family words it in its own shape, and the CLI and
+logs use the plain wording in `interfaces/wording.py`. `detail` is for the few errors whose
+specifics are free text by nature (which field of a body is wrong, and how).
+"""
+
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from domain.plans import Period, Subject
     from domain.rate_policy import Decision
 
 
@@ -11,21 +19,30 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail or self.code
 
 
 class InvalidRequest(DomainError):
+    """`detail` says what is wrong with `param` (or with the body when there is no param)."""
+
     code = "invalid_request"
 
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, detail: str, param: str | None = None) -> None:
+        super().__init__(detail)
         self.param = param
 
 
 class AuthenticationFailed(DomainError):
     code = "invalid_api_key"
+
+    def __init__(self, missing: bool = False) -> None:
+        super().__init__()
+        self.missing = missing  # no key was sent at all (as opposed to a wrong, revoked or expired one)
 
 
 class AccountBanned(DomainError):
@@ -35,9 +52,17 @@ class AccountBanned(DomainError):
 class ModelNotAllowed(DomainError):
     code = "model_not_allowed"
 
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+
 
 class UnknownModel(DomainError):
     code = "model_not_found"
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
 
 
 class NotFound(DomainError):
@@ -51,12 +76,18 @@ class Conflict(DomainError):
 class TooManyKeys(DomainError):
     code = "too_many_keys"
 
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
 
 class InsufficientCredits(DomainError):
+    """Micro-dollars: what the request needed held, and what the balance had (never below zero)."""
+
     code = "insufficient_credits"
 
-    def __init__(self, message: str, required: int, available: int) -> None:
-        super().__init__(message)
+    def __init__(self, required: int, available: int, detail: str = "") -> None:
+        super().__init__(detail)
         self.required = required
         self.available = available
 
@@ -64,11 +95,50 @@ class InsufficientCredits(DomainError):
 class SpendCapReached(DomainError):
     code = "spend_cap_reached"
 
+    def __init__(self, period: "Period", limit_micros: int) -> None:
+        super().__init__()
+        self.period = period
+        self.limit_micros = limit_micros
+
+
+@dataclass(frozen=True, slots=True)
+class LimitBreached:
+    """The rate policy that refused a request, as a family needs it to explain the refusal."""
+
+    bucket: str
+    limit: int
+    window_seconds: float
+    subject: "Subject"
+
 
 class RateLimited(DomainError):
     code = "rate_limit_exceeded"
 
-    def __init__(self, message: str, bucket: str, decision: "Decision") -> None:
-        super().__init__(message)
-        self.bucket = bucket
+    def __init__(self, breached: LimitBreached, decision: "Decision") -> None:
+        super().__init__()
+        self.breached = breached
         self.decision = decision
+
+    @property
+    def bucket(self) -> str:
+        return self.breached.bucket
+
+
+class ClientBlocked(DomainError):
+    """The calling client matched an entry of the operator's block list."""
+
+    code = "client_blocked"
+
+    def __init__(self, entry: str) -> None:
+        super().__init__()
+        self.entry = entry
+
+
+class InputFlagged(DomainError):
+    """The plan moderates chat input, and the moderation model flagged it."""
+
+    code = "input_flagged"
+
+    def __init__(self, categories: tuple[str, ...]) -> None:
+        super().__init__()
+        self.categories = categories

@@ -73,7 +73,7 @@ def issue_key(
     if not name or len(name) > 100:
         raise InvalidRequest("a key needs a name of 1 to 100 characters", param="name")
     if active_keys >= max_active:
-        raise TooManyKeys(f"an account may hold at most {max_active} active keys; revoke one first")
+        raise TooManyKeys(max_active)
     if expires_at is not None and expires_at <= now:
         raise InvalidRequest("expiry must lie in the future", param="expires_at")
     secret = KEY_PREFIX + secrets.token_urlsafe(_SECRET_BYTES)

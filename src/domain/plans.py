@@ -42,6 +42,14 @@ class Period(StrEnum):
         return {"day": "daily", "week": "weekly", "month": "monthly"}[self.value]
 
 
+def interval_label(seconds: float) -> str:
+    """OpenRouter's `rate_limit.interval` form: 10s, 30m, 1h."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 @dataclass(frozen=True, slots=True)
 class RatePolicy:
     name: str
@@ -58,12 +66,7 @@ class RatePolicy:
         return endpoint in self.endpoints
 
     def interval_label(self) -> str:
-        """OpenRouter's `rate_limit.interval` form: 10s, 30m, 1h."""
-        seconds = self.window_seconds
-        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-            if seconds >= size and seconds % size == 0:
-                return f"{int(seconds // size)}{unit}"
-        return f"{seconds:g}s"
+        return interval_label(self.window_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class Pricing:
     mode: PricingMode = PricingMode.PER_TOKEN
     per_request_micros: int = 0
     multiplier: Fraction = Fraction(1)
+    per_image_micros: int = 0  # where set, an image costs this whatever the upstream charged
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,10 @@
-"""What a request costs the caller: a worst case to reserve, then the true charge to settle."""
+"""What a request costs the caller: a worst case to reserve, then the true charge to settle.
+
+The price is the plan's tariff applied to what the API family says the request is (`Tariff`):
+a family may set a flat price of its own (the credits API's one credit a request), count the
+images asked for, and multiply (its batch requests cost double). Multipliers compose: upstream
+cost x the plan's multiplier x the family's.
+"""
 
 import math
 from dataclasses import dataclass
@@ -10,6 +16,23 @@ from domain.plans import Plan, PricingMode
 
 # A token is about four characters of English; three keeps the estimate on the safe side.
 _BYTES_PER_TOKEN_ESTIMATE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """What an API family says a request is, for pricing it."""
+
+    flat_micros: int | None = None  # the family's own price for the request, whatever the plan says
+    images: int = 0  # images asked for: priced per image where the plan sets a price per image
+    multiplier: Fraction = Fraction(1)
+    bills_balance: bool = False  # charged to the prepaid balance even where the plan is not prepaid
+
+    def __post_init__(self) -> None:
+        if self.multiplier < 0 or (self.flat_micros or 0) < 0 or self.images < 0:
+            raise ValueError("a tariff cannot be negative")
+
+
+PLAN_TARIFF = Tariff()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +57,28 @@ def estimate_prompt_tokens(body_bytes: int, model: ModelInfo | None) -> int:
     return tokens
 
 
-def worst_case_micros(plan: Plan, model: ModelInfo | None, body_bytes: int, max_tokens: int | None) -> int:
-    """The reservation taken before a request goes upstream."""
+def _fixed_micros(plan: Plan, tariff: Tariff) -> int | None:
+    """The price when it does not depend on what the upstream did, else None."""
+    if tariff.flat_micros is not None:
+        return math.ceil(tariff.flat_micros * tariff.multiplier)
     pricing = plan.pricing
+    if tariff.images and pricing.per_image_micros:
+        return math.ceil(pricing.per_image_micros * tariff.images * tariff.multiplier)
     if pricing.mode is PricingMode.PER_REQUEST:
-        return pricing.per_request_micros
+        return math.ceil(pricing.per_request_micros * tariff.multiplier)
+    return None
+
+
+def worst_case_micros(
+    plan: Plan, model: ModelInfo | None, body_bytes: int, max_tokens: int | None, tariff: Tariff = PLAN_TARIFF
+) -> int:
+    """The reservation taken before a request goes upstream."""
+    fixed = _fixed_micros(plan, tariff)
+    if fixed is not None:
+        return fixed
+    calls = max(1, tariff.images)  # one upstream call per image asked for
     if model is None or model.price is None:
-        return plan.fallback_reservation_micros
+        return plan.fallback_reservation_micros * calls
     completion = max_tokens if max_tokens and max_tokens > 0 else plan.completion_budget_tokens
     if model.max_completion_tokens:
         completion = min(completion, model.max_completion_tokens)
@@ -50,7 +88,7 @@ def worst_case_micros(plan: Plan, model: ModelInfo | None, body_bytes: int, max_
         + estimate_prompt_tokens(body_bytes, model) * price.prompt_picos
         + completion * price.completion_picos
     )
-    return _apply(pricing.multiplier, picos)
+    return _apply(plan.pricing.multiplier * tariff.multiplier, picos * calls)
 
 
 def cost_from_catalog(model: ModelInfo | None, usage: Usage) -> int | None:
@@ -66,11 +104,11 @@ def cost_from_catalog(model: ModelInfo | None, usage: Usage) -> int | None:
     return picos_to_micros_ceil(picos)
 
 
-def charge_micros(plan: Plan, upstream_cost_micros: int) -> int:
+def charge_micros(plan: Plan, upstream_cost_micros: int, tariff: Tariff = PLAN_TARIFF) -> int:
     """What the caller pays once the true cost is known; never negative, so a charge can never credit."""
-    pricing = plan.pricing
-    if pricing.mode is PricingMode.PER_REQUEST:
-        return max(0, pricing.per_request_micros)
+    fixed = _fixed_micros(plan, tariff)
+    if fixed is not None:
+        return max(0, fixed)
     if upstream_cost_micros <= 0:
         return 0
-    return max(0, math.ceil(Fraction(upstream_cost_micros) * pricing.multiplier))
+    return max(0, math.ceil(Fraction(upstream_cost_micros) * plan.pricing.multiplier * tariff.multiplier))

@@ -24,7 +24,7 @@ from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from application.use_cases.usage_summary import SummarizeUsage
-from interfaces.http.forwarding import ForwardModelCall
+from interfaces.http.openai.calls import ForwardModelCall
 from interfaces.http.readiness import Readiness
 from interfaces.runtime import Runtime
 

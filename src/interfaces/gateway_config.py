@@ -17,6 +17,7 @@ limits = [
   { name = "per-ip", endpoints = ["chat", "embeddings"], requests = 60, per = "1m", subject = "ip" },
 ]
 pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_request", usd = "0.01" }
+# image_usd = "0.04" in a pricing table prices each generated image at that, whatever the upstream charged
 """
 
 import re
@@ -84,11 +85,12 @@ def _pricing(raw: dict[str, Any], base: Pricing, where: str) -> Pricing:
     try:
         multiplier = Fraction(str(raw.get("multiplier", base.multiplier)))
         per_request = usd_to_micros(raw["usd"]) if "usd" in raw else base.per_request_micros
+        per_image = usd_to_micros(raw["image_usd"]) if "image_usd" in raw else base.per_image_micros
     except (ValueError, ZeroDivisionError):
-        raise _fail(where, "multiplier and usd must be decimal numbers") from None
-    if multiplier < 0 or per_request < 0:
+        raise _fail(where, "multiplier, usd and image_usd must be decimal numbers") from None
+    if multiplier < 0 or per_request < 0 or per_image < 0:
         raise _fail(where, "prices cannot be negative")
-    return Pricing(mode, per_request, multiplier)
+    return Pricing(mode, per_request, multiplier, per_image)
 
 
 def _plan(name: str, raw: dict[str, Any], base: Plan | None) -> Plan:

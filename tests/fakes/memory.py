@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from application.background import BackgroundTasks
 from application.metering import Meter
 from application.ports.rate_limiter import SpendBatch
-from application.ports.upstream import StreamFrame, UpstreamError, UpstreamReply
+from application.ports.upstream import StreamChunk, UpstreamError, UpstreamReply
 from application.ports.usage import Grouping, UsageGroup
 from application.principal import Principal
 from domain.accounts import Account, AccountStatus, new_account
@@ -509,7 +509,7 @@ class InMemorySpendCounter:
 # ------------------------------------------------------------------------------------------ upstream
 
 
-ScriptedStream = Sequence[StreamFrame | UpstreamError]
+ScriptedStream = Sequence[StreamChunk | UpstreamError]
 
 
 class FakeUpstreamStream:
@@ -517,18 +517,18 @@ class FakeUpstreamStream:
 
     def __init__(self, script: ScriptedStream) -> None:
         self._script = list(script)
-        self.yielded: list[StreamFrame] = []
+        self.yielded: list[StreamChunk] = []
         self.closed = False
         self.close_calls = 0
-        self._iterator: AsyncGenerator[StreamFrame, None] | None = None
+        self._iterator: AsyncGenerator[StreamChunk, None] | None = None
 
-    def __aiter__(self) -> AsyncIterator[StreamFrame]:
+    def __aiter__(self) -> AsyncIterator[StreamChunk]:
         if self._iterator is not None:
             raise RuntimeError("an upstream stream can be iterated only once")
         self._iterator = self._frames()
         return self._iterator
 
-    async def _frames(self) -> AsyncGenerator[StreamFrame, None]:
+    async def _frames(self) -> AsyncGenerator[StreamChunk, None]:
         for item in self._script:
             if self.closed:
                 raise UpstreamError(502, "the upstream stream was closed", "closed")
@@ -672,20 +672,20 @@ class RecordingTelemetry:
 _frame_ids = itertools.count(1)
 
 
-def content_frame(text: str) -> StreamFrame:
+def content_frame(text: str) -> StreamChunk:
     """A chat chunk carrying `text` (what an adapter would have parsed off the wire)."""
     body = {"id": f"gen-{next(_frame_ids)}", "choices": [{"index": 0, "delta": {"content": text}}]}
-    return StreamFrame(raw=_sse(body), content_chars=len(text))
+    return StreamChunk(raw=_sse(body), content_chars=len(text))
 
 
-def usage_frame(prompt_tokens: int, completion_tokens: int, cost_micros: int | None) -> StreamFrame:
+def usage_frame(prompt_tokens: int, completion_tokens: int, cost_micros: int | None) -> StreamChunk:
     """The usage-only chunk (choices == []) that the gateway asks the upstream for."""
     cost = None if cost_micros is None else cost_micros / 1_000_000
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "cost": cost}
-    return StreamFrame(
+    return StreamChunk(
         raw=_sse({"id": "gen-usage", "choices": [], "usage": usage}),
         usage=Usage(prompt_tokens, completion_tokens, cost_micros),
-        usage_only=True,
+        report_only=True,
     )
 
 
@@ -693,7 +693,7 @@ def _sse(body: object) -> bytes:
     return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
 
 
-DONE_FRAME = StreamFrame(raw=b"data: [DONE]\n\n", done=True)
+DONE_FRAME = StreamChunk(raw=b"data: [DONE]\n\n", last=True)
 
 
 # ------------------------------------------------------------------------------------------- wiring

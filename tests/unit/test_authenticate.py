@@ -12,6 +12,7 @@ from domain.accounts import Account, new_account
 from domain.errors import AccountBanned, AuthenticationFailed
 from domain.keys import ApiKey, IssuedKey, hash_secret, issue_key
 from domain.plans import DEFAULT_PLAN, Plan
+from interfaces.wording import describe
 from tests.fakes.memory import FakeClock, InMemoryAccountRepository, InMemoryApiKeyRepository
 
 PEPPER = b"pepper-for-tests"
@@ -67,7 +68,7 @@ async def test_malformed_secrets_are_refused_without_a_lookup(world: World, secr
     with pytest.raises(AuthenticationFailed) as caught:
         await world.sut.execute(secret)
 
-    assert caught.value.message == "Invalid API key provided."
+    assert describe(caught.value) == "Invalid API key provided."
     assert world.keys.lookups == []
 
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from domain.credits import EntryKind, LedgerEntry, credits_text, grant_entry, release_entry, reserve_entry, settle_entry
 from domain.errors import InsufficientCredits, InvalidRequest
+from interfaces.wording import describe
 from tests.fakes.memory import InMemoryCreditLedger
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ def test_reserve_entry_refuses_what_the_balance_cannot_cover(amount, balance, av
 
     assert caught.value.required == amount
     assert caught.value.available == available
-    assert caught.value.message == (
+    assert describe(caught.value) == (
         f"Insufficient credits. Required: {credits_text(amount)}, Available: {credits_text(available)}"
     )
     assert (caught.value.required, caught.value.available) == (amount, available)

@@ -25,6 +25,7 @@ from domain.errors import InsufficientCredits, ModelNotAllowed, RateLimited, Spe
 from domain.plans import Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
 from domain.pricing import Usage
 from domain.usage import Outcome, UsageRecord
+from interfaces.wording import describe
 from tests.fakes import memory
 from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness, InMemoryCreditLedger
 
@@ -74,7 +75,7 @@ async def test_a_model_outside_the_plan_is_not_allowed_and_costs_no_rate():
     with pytest.raises(ModelNotAllowed) as caught:
         await h.meter.admit(principal, chat())
 
-    assert caught.value.message == f"The model '{MODEL}' is not available on your plan."
+    assert describe(caught.value) == f"The model '{MODEL}' is not available on your plan."
     assert h.limiter.calls == []
 
 
@@ -101,7 +102,7 @@ async def test_an_unknown_model_is_refused_when_the_catalogue_is_known():
     with pytest.raises(UnknownModel) as caught:
         await h.meter.admit(principal, chat("nobody/nothing"))
 
-    assert caught.value.message == "Model 'nobody/nothing' not found"
+    assert describe(caught.value) == "Model 'nobody/nothing' not found"
     assert caught.value.code == "model_not_found"
     assert h.limiter.calls == []
 
@@ -159,7 +160,7 @@ async def test_rate_limited_with_the_decision():
     assert error.decision.remaining == 0
     assert error.decision.retry_after == pytest.approx(30.0)
     assert error.decision.reset_after == pytest.approx(60.0)
-    assert error.message == "Rate limit exceeded: 2 requests per 1m (chat). Retry in 30 s."
+    assert describe(error) == "Rate limit exceeded: 2 requests per 1m (chat). Retry in 30 s."
     assert error.code == "rate_limit_exceeded"
 
 
@@ -255,7 +256,7 @@ async def test_a_cap_seeded_at_or_above_its_limit_refuses():
     with pytest.raises(SpendCapReached) as caught:
         await h.meter.admit(principal, chat())
 
-    assert caught.value.message == "The daily spend cap of $0.00 is reached."
+    assert describe(caught.value) == "The daily spend cap of $0.00 is reached."
     assert caught.value.code == "spend_cap_reached"
 
 
@@ -275,7 +276,7 @@ async def test_a_known_counter_is_trusted_over_the_usage_store(period, word, sta
     h.spend.set(key, 5_000_000)
     with pytest.raises(SpendCapReached) as caught:
         await h.meter.admit(principal, chat())
-    assert caught.value.message == f"The {word} spend cap of $5.00 is reached."
+    assert describe(caught.value) == f"The {word} spend cap of $5.00 is reached."
     assert h.spend.seeds == []
 
 

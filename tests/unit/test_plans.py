@@ -21,6 +21,7 @@ from domain.plans import (
     period_end,
     period_start,
 )
+from interfaces.wording import describe
 from tests.fakes.memory import Harness
 
 PATHS = {
@@ -82,7 +83,7 @@ async def test_default_plan_admits_150_chat_and_embedding_requests_per_30_minute
     assert caught.value.decision.allowed is False
     assert caught.value.decision.limit == 150
     assert caught.value.decision.retry_after == pytest.approx(12.0)  # 1800 s / 150
-    assert "150 requests per 30m" in caught.value.message
+    assert "150 requests per 30m" in describe(caught.value)
     # another account has its own bucket; moderations have theirs
     await sut.admit(bob, request(Endpoint.CHAT))
     await sut.admit(ada, request(Endpoint.MODERATIONS))

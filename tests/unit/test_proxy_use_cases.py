@@ -8,17 +8,19 @@ import pytest
 from application.gateway_request import GatewayRequest
 from application.ports.upstream import UpstreamError, UpstreamReply
 from application.use_cases.proxy_model_request import ProxyModelRequest
-from application.use_cases.stream_model_request import StreamModelRequest, error_frame
+from application.use_cases.stream_model_request import Relayed, StreamModelRequest
 from domain.credits import EntryKind
 from domain.errors import InsufficientCredits, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
 from domain.plans import Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap
 from domain.pricing import Usage
 from domain.usage import Outcome, UsageRecord
+from interfaces.http.openai.stream import error_frame, sse_body
 from tests.fakes.memory import (
     CHEAP_MODEL,
     DONE_FRAME,
     FakeModelCatalog,
     Harness,
+    RecordingTelemetry,
     content_frame,
     usage_frame,
 )
@@ -29,14 +31,13 @@ PREPAID = Plan("prepaid", prepaid=True)
 OK_BODY = b'{"id":"gen-1","choices":[{"message":{"content":"hi"}}]}'
 
 
-def chat(model: str = MODEL, *, stream: bool = False, wants_usage: bool = False) -> GatewayRequest:
+def chat(model: str = MODEL, *, stream: bool = False) -> GatewayRequest:
     return GatewayRequest(
         Endpoint.CHAT,
         "/chat/completions",
         model,
         BODY,
         stream=stream,
-        client_wants_usage=wants_usage,
         max_tokens=50,
     )
 
@@ -51,8 +52,13 @@ async def settled_records(h: Harness) -> list[UsageRecord]:
     return h.usage.records
 
 
-async def collect(frames: AsyncIterator[bytes] | None) -> list[bytes]:
-    assert frames is not None
+def openai_frames(relayed: Relayed, wants_usage: bool = False) -> AsyncIterator[bytes]:
+    """The relay as the OpenAI family sends it on."""
+    assert relayed.events is not None
+    return sse_body(relayed.events, wants_usage, RecordingTelemetry())
+
+
+async def collect(frames: AsyncIterator[bytes]) -> list[bytes]:
     return [frame async for frame in frames]
 
 
@@ -335,7 +341,7 @@ async def test_stream_relays_frames_and_settles_from_the_usage_frame():
     sut = streamer(h)
 
     relayed = await sut.execute(principal, chat(stream=True))
-    frames = await collect(relayed.frames)
+    frames = await collect(openai_frames(relayed))
 
     assert relayed.error is None
     assert frames == [HELLO.raw, WORLD.raw, DONE_FRAME.raw]  # the usage frame was not asked for
@@ -357,9 +363,9 @@ async def test_stream_forwards_the_usage_frame_when_the_client_asked():
     principal = await h.principal()
     h.upstream.script_stream([HELLO, USAGE, DONE_FRAME])
 
-    relayed = await streamer(h).execute(principal, chat(stream=True, wants_usage=True))
+    relayed = await streamer(h).execute(principal, chat(stream=True))
 
-    assert await collect(relayed.frames) == [HELLO.raw, USAGE.raw, DONE_FRAME.raw]
+    assert await collect(openai_frames(relayed, wants_usage=True)) == [HELLO.raw, USAGE.raw, DONE_FRAME.raw]
     (record,) = await settled_records(h)
     assert record.charged_micros == 106
 
@@ -371,7 +377,7 @@ async def test_stream_stops_at_done():
 
     relayed = await streamer(h).execute(principal, chat(stream=True))
 
-    assert await collect(relayed.frames) == [HELLO.raw, DONE_FRAME.raw]
+    assert await collect(openai_frames(relayed)) == [HELLO.raw, DONE_FRAME.raw]
     (record,) = await settled_records(h)
     assert record.outcome is Outcome.OK
     assert h.upstream.opened[0].closed is True
@@ -383,9 +389,9 @@ async def test_stream_client_disconnect_closes_upstream_and_bills_what_was_gener
     h.upstream.script_stream([HELLO, WORLD, USAGE, DONE_FRAME])
 
     relayed = await streamer(h).execute(principal, chat(stream=True))
-    assert relayed.frames is not None
-    assert await anext(relayed.frames) == HELLO.raw
-    await relayed.frames.aclose()  # the client went away
+    frames = openai_frames(relayed)
+    assert await anext(frames) == HELLO.raw
+    await frames.aclose()  # the client went away
 
     (record,) = await settled_records(h)
     (upstream,) = h.upstream.opened
@@ -410,8 +416,8 @@ async def test_stream_client_disconnect_before_the_first_frame_still_settles():
     h.upstream.script_stream([HELLO, DONE_FRAME])
 
     relayed = await streamer(h).execute(principal, chat(stream=True))
-    assert relayed.frames is not None
-    await relayed.frames.aclose()  # the response never started
+    assert relayed.events is not None
+    await relayed.events.aclose()  # the response never started
 
     (record,) = await settled_records(h)
     assert h.upstream.opened[0].closed is True
@@ -424,10 +430,10 @@ async def test_stream_client_disconnect_after_the_usage_frame_bills_the_reported
     principal = await h.principal()
     h.upstream.script_stream([HELLO, USAGE, DONE_FRAME])
 
-    relayed = await streamer(h).execute(principal, chat(stream=True, wants_usage=True))
-    assert relayed.frames is not None
-    assert [await anext(relayed.frames), await anext(relayed.frames)] == [HELLO.raw, USAGE.raw]
-    await relayed.frames.aclose()
+    relayed = await streamer(h).execute(principal, chat(stream=True))
+    frames = openai_frames(relayed, wants_usage=True)
+    assert [await anext(frames), await anext(frames)] == [HELLO.raw, USAGE.raw]
+    await frames.aclose()
 
     (record,) = await settled_records(h)
     assert (record.outcome, record.completion_tokens, record.charged_micros) == (
@@ -443,7 +449,7 @@ async def test_stream_broken_midway_yields_an_error_frame_and_bills_what_arrived
     h.upstream.script_stream([HELLO, WORLD, UpstreamError(502, "upstream went away", "network"), DONE_FRAME])
 
     relayed = await streamer(h).execute(principal, chat(stream=True))
-    frames = await collect(relayed.frames)
+    frames = await collect(openai_frames(relayed))
 
     assert frames == [HELLO.raw, WORLD.raw, error_frame("upstream went away", 502)]
     assert frames[-1] == (
@@ -466,7 +472,7 @@ async def test_stream_that_cannot_be_opened_is_released():
     relayed = await streamer(h).execute(principal, chat(stream=True))
 
     assert relayed.error is failure
-    assert relayed.frames is None
+    assert relayed.events is None
     (record,) = await settled_records(h)
     assert (record.outcome, record.http_status, record.charged_micros) == (Outcome.UPSTREAM_ERROR, 429, 0)
     assert await h.ledger.balance(principal.account.id) == 1_000
@@ -493,8 +499,8 @@ async def test_stream_per_request_pricing_and_multiplier():
     h.upstream.script_stream([HELLO, USAGE, DONE_FRAME])
     h.upstream.script_stream([HELLO, USAGE, DONE_FRAME])
 
-    await collect((await streamer(h).execute(ada, chat(stream=True))).frames)
-    await collect((await streamer(h).execute(bob, chat(stream=True))).frames)
+    await collect(openai_frames(await streamer(h).execute(ada, chat(stream=True))))
+    await collect(openai_frames(await streamer(h).execute(bob, chat(stream=True))))
 
     records = {r.account_id: r for r in await settled_records(h)}
     assert records[ada.account.id].charged_micros == 500

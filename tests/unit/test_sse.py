@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from application.ports.upstream import StreamFrame
+from application.ports.upstream import StreamChunk
 from domain.pricing import Usage
 from infrastructure.upstream.sse import SseSplitter, classify
 
@@ -118,12 +118,12 @@ def test_any_bytes_any_chunking_same_frames(stream: bytes, points: list[int]) ->
 
 def test_comment_passes_through() -> None:
     raw = b": OPENROUTER PROCESSING\n\n"
-    assert classify(raw) == StreamFrame(raw)
+    assert classify(raw) == StreamChunk(raw)
 
 
 def test_done() -> None:
-    assert classify(b"data: [DONE]\n\n") == StreamFrame(b"data: [DONE]\n\n", done=True)
-    assert classify(b"data:[DONE]\n\n").done
+    assert classify(b"data: [DONE]\n\n") == StreamChunk(b"data: [DONE]\n\n", last=True)
+    assert classify(b"data:[DONE]\n\n").last
 
 
 def test_content_frame_counts_characters() -> None:
@@ -131,7 +131,7 @@ def test_content_frame_counts_characters() -> None:
     frame = classify(raw)
     assert frame.raw == raw
     assert frame.content_chars == 11
-    assert frame.usage is None and not frame.usage_only and frame.error is None and not frame.done
+    assert frame.usage is None and not frame.report_only and frame.error is None and not frame.last
 
 
 def test_reasoning_tool_arguments_and_legacy_text_count_too() -> None:
@@ -144,18 +144,18 @@ def test_reasoning_tool_arguments_and_legacy_text_count_too() -> None:
     assert classify(data_frame(obj)).content_chars == 2 + 3 + 2 + 3
 
 
-def test_usage_only_frame() -> None:
+def test_report_only_frame() -> None:
     usage = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17, "cost": 0.000022}
     frame = classify(data_frame(chunk_obj(None, usage=usage)))
     assert frame.usage == Usage(prompt_tokens=12, completion_tokens=5, cost_micros=22)
-    assert frame.usage_only
+    assert frame.report_only
     assert frame.content_chars == 0
 
 
-def test_usage_on_a_content_frame_is_not_usage_only() -> None:
+def test_usage_on_a_content_frame_is_not_report_only() -> None:
     frame = classify(data_frame(chunk_obj("hi", usage={"prompt_tokens": 1, "completion_tokens": 1})))
     assert frame.usage == Usage(1, 1, None)
-    assert not frame.usage_only
+    assert not frame.report_only
     assert frame.content_chars == 2
 
 
@@ -175,7 +175,7 @@ def test_mid_stream_error_frame() -> None:
     }
     frame = classify(data_frame(obj))
     assert frame.error == "Provider disconnected"
-    assert not frame.usage_only
+    assert not frame.report_only
     assert classify(data_frame({"error": "plain words"})).error == "plain words"
     assert classify(data_frame({"error": None, "choices": []})).error is None
 
@@ -184,7 +184,7 @@ def test_loose_types_are_still_read() -> None:
     raw = data_frame({"choices": [], "usage": {"prompt_tokens": 3.0, "completion_tokens": "x", "cost": 0.25}})
     frame = classify(raw)
     assert frame.usage == Usage(3, 0, 250_000)
-    assert frame.usage_only
+    assert frame.report_only
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,7 @@ def test_loose_types_are_still_read() -> None:
     [b"data: not json\n\n", b"data: [1,2]\n\n", b"event: ping\n\n", b"data: {}\n\n", b'data: {"choices":[]}\n\n'],
 )
 def test_frames_with_nothing_to_meter(raw: bytes) -> None:
-    assert classify(raw) == StreamFrame(raw)
+    assert classify(raw) == StreamChunk(raw)
 
 
 def test_multi_line_data_and_crlf_inside() -> None:

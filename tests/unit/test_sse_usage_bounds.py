@@ -29,7 +29,7 @@ def test_odd_usage_is_clamped_and_reported(usage: str, billed: Usage) -> None:
     reports: list[tuple[object, tuple[str, ...]]] = []
     got = classify(frame(usage), lambda model, notes: reports.append((model, notes)))
     assert got.usage == billed
-    assert got.usage_only
+    assert got.report_only
     assert len(reports) == 1 and reports[0][1]
 
 

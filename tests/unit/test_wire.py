@@ -3,7 +3,7 @@
 import pytest
 
 from domain.errors import InvalidRequest
-from interfaces.http.wire import MAX_TOKENS_LIMIT, parse_chat, parse_embeddings, parse_moderations
+from interfaces.http.openai.wire import MAX_TOKENS_LIMIT, parse_chat, parse_embeddings, parse_moderations
 
 CHAT = b'{"model": "qwen/qwen3-32b", "messages": [{"role": "user", "content": "hi"}]'
 
@@ -43,7 +43,7 @@ def test_malformed_chat_bodies_are_invalid_requests(body: bytes, param: str | No
 
 def test_a_valid_body_with_non_ascii_is_forwarded_as_sent() -> None:
     body = '{"model": "q/m", "messages": [ {"role": "user", "content": "héllo ☃"}], "max_tokens": 7}'.encode()
-    call = parse_chat(body, "")
+    call = parse_chat(body, "").request
     assert call.body is body
     assert call.max_tokens == 7
 

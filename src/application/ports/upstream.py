@@ -17,15 +17,18 @@ class UpstreamReply:
 
 
 @dataclass(frozen=True, slots=True)
-class StreamFrame:
-    """One server-sent event as it arrived, with what metering needs read off it."""
+class StreamChunk:
+    """One event of an upstream stream as it arrived, with what metering needs read off it.
 
-    raw: bytes  # the complete frame, ending in a blank line
-    usage: Usage | None = None  # set on the frame that reports usage
-    usage_only: bool = False  # a frame that carries nothing but usage (choices == [])
-    content_chars: int = 0  # generated characters in this frame, for billing a cut-off stream
+    A family that relays passes `raw` on untouched; one that translates reads it in its own terms.
+    """
+
+    raw: bytes  # the whole event, as received
+    usage: Usage | None = None  # set on the event that reports usage
+    report_only: bool = False  # the event carries the usage report and nothing for the caller
+    content_chars: int = 0  # generated characters in this event, for billing a cut-off stream
     error: str | None = None  # an error the upstream reported mid-stream
-    done: bool = False  # the `[DONE]` sentinel
+    last: bool = False  # the upstream's end-of-stream marker: nothing follows
 
 
 class UpstreamError(Exception):
@@ -40,7 +43,7 @@ class UpstreamError(Exception):
 
 
 class UpstreamStream(Protocol):
-    def __aiter__(self) -> AsyncIterator[StreamFrame]: ...
+    def __aiter__(self) -> AsyncIterator[StreamChunk]: ...
 
     async def aclose(self) -> None:
         """Closes the upstream request (called when the client goes away)."""

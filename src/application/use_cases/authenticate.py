@@ -24,7 +24,7 @@ class Authenticate:
 
     async def execute(self, secret: str | None) -> Principal:
         if not secret or not looks_like_key(secret):
-            raise AuthenticationFailed("Invalid API key provided.")
+            raise AuthenticationFailed(missing=not secret)
         digest = hash_secret(secret, self._pepper)
         now = self._clock.monotonic()
         cached = self._cache.get(digest)
@@ -36,9 +36,9 @@ class Authenticate:
                 self._cache.clear()
             self._cache[digest] = (now + self._ttl, principal)
         if principal is None or not principal.key.is_active(self._clock.now()):
-            raise AuthenticationFailed("Invalid API key provided.")
+            raise AuthenticationFailed()
         if principal.account.is_banned:
-            raise AccountBanned("API access is disabled for this account.")
+            raise AccountBanned()
         return principal
 
     async def _load(self, secret: str, digest: str) -> Principal | None:

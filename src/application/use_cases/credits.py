@@ -87,10 +87,10 @@ class DeductCredits:
         outcome, balance = await self._credits.deduct(entry)
         if outcome is WriteOutcome.SHORT:
             raise InsufficientCredits(
-                f"cannot deduct {usd_text(amount_micros)} from {account.email}: the balance is "
-                f"{usd_text(balance)} and a deduction never takes it below $0.00; nothing changed",
                 required=amount_micros,
                 available=balance,
+                detail=f"cannot deduct {usd_text(amount_micros)} from {account.email}: the balance is "
+                f"{usd_text(balance)} and a deduction never takes it below $0.00; nothing changed",
             )
         if outcome is WriteOutcome.DUPLICATE:
             await _check_reuse(self._credits, self._accounts, entry)  # a concurrent twin may differ

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.background import BackgroundTasks
 from application.gateway_request import GatewayRequest
-from application.metering import Meter
+from application.metering import Meter, Settlement
 from application.ports.upstream import Upstream, UpstreamError, UpstreamReply
 from application.principal import Principal
 from domain.rate_policy import Decision
@@ -19,6 +19,7 @@ class Proxied:
     decision: Decision | None
     reply: UpstreamReply | None = None
     error: UpstreamError | None = None
+    settlement: Settlement | None = None  # when the caller asked to wait for it
 
 
 class ProxyModelRequest:
@@ -27,10 +28,11 @@ class ProxyModelRequest:
         self._upstream = upstream
         self._tasks = tasks
 
-    async def execute(self, principal: Principal, request: GatewayRequest) -> Proxied:
+    async def execute(self, principal: Principal, request: GatewayRequest, *, settled: bool = False) -> Proxied:
+        """`settled`: settle before answering, for families whose answer states the charge."""
         admission = await self._meter.admit(principal, request)
         try:
-            reply = await self._upstream.complete(request.upstream_path, request.body)
+            reply = await self._upstream.complete(request.upstream_path, admission.request.body)
         except UpstreamError as error:
             self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=error.status))
             return Proxied(admission.request_id, admission.decision, error=error)
@@ -39,8 +41,9 @@ class ProxyModelRequest:
             # either way nothing was served, and the reservation must not stay held.
             self._tasks.spawn(self._meter.settle(admission, outcome=Outcome.UPSTREAM_ERROR, http_status=499))
             raise
+        settle = self._meter.settle(admission, outcome=Outcome.OK, http_status=reply.status, usage=reply.usage)
+        if settled:
+            return Proxied(admission.request_id, admission.decision, reply=reply, settlement=await settle)
         # Settlement runs beside the response so a ledger write never delays the client.
-        self._tasks.spawn(
-            self._meter.settle(admission, outcome=Outcome.OK, http_status=reply.status, usage=reply.usage)
-        )
+        self._tasks.spawn(settle)
         return Proxied(admission.request_id, admission.decision, reply=reply)

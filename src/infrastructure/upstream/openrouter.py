@@ -33,7 +33,7 @@ import httpx
 import msgspec
 from httpx_aiohttp import AiohttpTransport
 
-from application.ports.upstream import StreamFrame, UpstreamError, UpstreamReply
+from application.ports.upstream import StreamChunk, UpstreamError, UpstreamReply
 from infrastructure.upstream.sse import (
     SseSplitter,
     WireUsage,
@@ -394,7 +394,7 @@ class OpenRouterUpstream:
 
 
 class OpenRouterStream:
-    """An open SSE answer: iterate for `StreamFrame`s as the bytes arrive; `aclose` hangs up.
+    """An open SSE answer: iterate for `StreamChunk`s as the bytes arrive; `aclose` hangs up.
 
     Frames after ``[DONE]`` are not delivered. The stream ending without ``[DONE]`` raises
     ``UpstreamError(502, ..., "stream_broken")``; a mid-stream ``error`` frame is an ordinary frame
@@ -410,7 +410,7 @@ class OpenRouterStream:
             response.aiter_raw() if encoding in ("", "identity") else response.aiter_bytes()
         )
         self._splitter = SseSplitter()
-        self._frames: deque[StreamFrame] = deque()
+        self._frames: deque[StreamChunk] = deque()
         self._done = False  # [DONE] seen
         self._eof = False  # the body ended
         self._closed = False
@@ -427,7 +427,7 @@ class OpenRouterStream:
     def __aiter__(self) -> OpenRouterStream:
         return self
 
-    async def __anext__(self) -> StreamFrame:
+    async def __anext__(self) -> StreamChunk:
         frames = self._frames
         while not frames:
             if self._done or self._closed:
@@ -454,7 +454,7 @@ class OpenRouterStream:
             for raw in self._splitter.feed(chunk):
                 frame = classify(raw, self._report_odd_usage)
                 frames.append(frame)
-                if frame.done:
+                if frame.last:
                     self._done = True
                     break
         return frames.popleft()

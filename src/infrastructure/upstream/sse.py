@@ -2,7 +2,7 @@
 
 `SseSplitter` takes the network's chunks as they come (a frame may be cut anywhere, even inside a
 line terminator) and returns the complete frames, each ending in exactly ``\\n\\n``. `classify` turns
-one frame into a `StreamFrame`, decoding the JSON only for ``data:`` frames and only the few fields
+one frame into a `StreamChunk`, decoding the JSON only for ``data:`` frames and only the few fields
 it needs (content length, usage, error); ``raw`` stays the bytes as received.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from application.ports.upstream import StreamFrame
+from application.ports.upstream import StreamChunk
 from domain.pricing import Usage
 from domain.usage_bounds import bounded_usage
 
@@ -242,42 +242,43 @@ def _data_of(raw: bytes) -> bytes | None:
     return _LF.join(lines)
 
 
-def classify(raw: bytes, report: OddUsageReport = warn_odd_usage) -> StreamFrame:
+def classify(raw: bytes, report: OddUsageReport = warn_odd_usage) -> StreamChunk:
     """What a frame (ending in ``\\n\\n``) carries. Comments and non-JSON data pass through as they are.
 
     Usage figures out of bounds are clamped and reported to ``report``.
     """
     if raw[:1] == b":":
         if raw.find(b"\ndata") < 0:
-            return StreamFrame(raw)  # a comment such as ": OPENROUTER PROCESSING"
+            return StreamChunk(raw)  # a comment such as ": OPENROUTER PROCESSING"
     data = _data_of(raw)
     if data is None:
-        return StreamFrame(raw)
+        return StreamChunk(raw)
     if data == _DONE:
-        return StreamFrame(raw, done=True)
+        return StreamChunk(raw, last=True)
     try:
         chunk = _decode_chunk(data)
     except msgspec.ValidationError:
         return _classify_loose(raw, data, report)
     except msgspec.DecodeError:
-        return StreamFrame(raw)
+        return StreamChunk(raw)
     choices = chunk.choices
     chars = _content_chars(choices) if choices else 0
     usage = chunk.usage.to_usage(chunk.model, report) if chunk.usage is not None else None
     error = error_message(chunk.error) if chunk.error is not msgspec.UNSET else None
     if usage is None and error is None and not chars:
-        return StreamFrame(raw)
-    return StreamFrame(raw, usage=usage, usage_only=usage is not None and not choices, content_chars=chars, error=error)
+        return StreamChunk(raw)
+    report_only = usage is not None and not choices
+    return StreamChunk(raw, usage=usage, report_only=report_only, content_chars=chars, error=error)
 
 
-def _classify_loose(raw: bytes, data: bytes, report: OddUsageReport) -> StreamFrame:
+def _classify_loose(raw: bytes, data: bytes, report: OddUsageReport) -> StreamChunk:
     """The same reading, for JSON whose fields do not have the expected types (a lenient upstream)."""
     try:
         obj = _decode_any(data)
     except msgspec.DecodeError:
-        return StreamFrame(raw)
+        return StreamChunk(raw)
     if not isinstance(obj, dict):
-        return StreamFrame(raw)
+        return StreamChunk(raw)
     choices = obj.get("choices")
     if not isinstance(choices, list):
         choices = []
@@ -305,4 +306,5 @@ def _classify_loose(raw: bytes, data: bytes, report: OddUsageReport) -> StreamFr
     error = None
     if obj.get("error") is not None:
         error = error_message(msgspec.json.encode(obj["error"]))
-    return StreamFrame(raw, usage=usage, usage_only=usage is not None and not choices, content_chars=chars, error=error)
+    report_only = usage is not None and not choices
+    return StreamChunk(raw, usage=usage, report_only=report_only, content_chars=chars, error=error)

@@ -12,6 +12,7 @@ from domain.errors import DomainError
 from interfaces.cli import admin_commands
 from interfaces.cli.parser import build_parser
 from interfaces.settings import SettingsError, load_settings
+from interfaces.wording import describe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sluice: configuration error: {exc}", file=sys.stderr)
         return 2
     except DomainError as exc:
-        print(f"sluice: {exc.message}", file=sys.stderr)
+        print(f"sluice: {describe(exc)}", file=sys.stderr)
         return 1
 
 

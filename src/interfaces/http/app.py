@@ -1,4 +1,4 @@
-"""The Litestar application: routes under every prefix, OpenAI-shaped errors, lifespan."""
+"""The Litestar application: each API family's router (with its own error shape), operations, lifespan."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,11 +7,12 @@ from dishka import AsyncContainer
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 
-from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.injection import attach_container
-from interfaces.http.openai_routes import OpenAIController
+from interfaces.http.openai.errors import OPENAI_ERRORS
+from interfaces.http.openai.routes import OpenAIController
 from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.ops_routes import OpsController
+from interfaces.http.presenter import always, by_path, exception_handlers
 
 # The three OpenAI-compatible mounts of the specs: the proxy's, the gateway's and the bare one.
 OPENAI_PREFIXES = ("/proxy/v1", "/api/v1", "/v1")
@@ -36,10 +37,16 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
                 await hook()
             await container.close()
 
-    routers = [Router(path=prefix, route_handlers=[OpenAIController]) for prefix in OPENAI_PREFIXES]
+    openai_errors = exception_handlers(always(OPENAI_ERRORS))
+    routers = [
+        Router(path=prefix, route_handlers=[OpenAIController], exception_handlers=openai_errors)  # type: ignore[arg-type]
+        for prefix in OPENAI_PREFIXES
+    ]
     app = Litestar(
         route_handlers=[*routers, OpsController],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
+        # family whose paths it resembles.
+        exception_handlers=exception_handlers(by_path([], OPENAI_ERRORS)),  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
         openapi_config=OPENAPI_CONFIG,  # built at the first GET /openapi.json, off the hot path

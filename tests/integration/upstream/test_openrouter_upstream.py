@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from application.ports.upstream import StreamFrame, UpstreamError
+from application.ports.upstream import StreamChunk, UpstreamError
 from domain.money import usd_to_micros
 from domain.pricing import Usage
 from infrastructure.upstream.openrouter import OpenRouterStream, OpenRouterUpstream
@@ -58,7 +58,7 @@ def chat(stream: bool = False, **knobs: Any) -> bytes:
     return json.dumps(body).encode()
 
 
-async def collect(stream: OpenRouterStream) -> list[StreamFrame]:
+async def collect(stream: OpenRouterStream) -> list[StreamChunk]:
     return [frame async for frame in stream]
 
 
@@ -259,9 +259,9 @@ async def test_a_stream_in_frames(upstream: OpenRouterUpstream, fake: FakeUpstre
     assert all(frame.raw.endswith(b"\n\n") for frame in frames)
     assert sum(frame.content_chars for frame in frames) == len(completion_text(3))
     usage_frames = [frame for frame in frames if frame.usage is not None]
-    assert len(usage_frames) == 1 and usage_frames[0].usage_only
+    assert len(usage_frames) == 1 and usage_frames[0].report_only
     assert usage_frames[0].usage == Usage(PROMPT_TOKENS, 3, usd_to_micros(fake_cost(PROMPT_TOKENS, 3)))
-    assert frames[-1].done and frames[-1].raw == b"data: [DONE]\n\n"
+    assert frames[-1].last and frames[-1].raw == b"data: [DONE]\n\n"
     assert not any(frame.error for frame in frames)
     request = fake.last_request()
     assert request.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
@@ -273,7 +273,7 @@ async def test_a_stream_in_frames(upstream: OpenRouterUpstream, fake: FakeUpstre
 async def test_frames_arrive_as_they_are_sent(upstream: OpenRouterUpstream) -> None:
     started = time.monotonic()
     stream = await upstream.stream("/chat/completions", chat(stream=True, chunks=6, chunk_delay_ms=150))
-    arrivals: list[tuple[float, StreamFrame]] = []
+    arrivals: list[tuple[float, StreamChunk]] = []
     async for frame in stream:
         arrivals.append((time.monotonic() - started, frame))
     await stream.aclose()
@@ -292,12 +292,12 @@ async def test_split_frames_are_reassembled(upstream: OpenRouterUpstream) -> Non
     for raw in data:
         json.loads(raw[6:])
     assert sum(frame.content_chars for frame in frames) == len(completion_text(4))
-    assert frames[-1].done
+    assert frames[-1].last
 
 
 async def test_a_stream_that_breaks_off(upstream: OpenRouterUpstream, fake: FakeUpstreamHandle) -> None:
     stream = await upstream.stream("/chat/completions", chat(stream=True, chunks=5, fail_after_chunks=2))
-    delivered: list[StreamFrame] = []
+    delivered: list[StreamChunk] = []
     with pytest.raises(UpstreamError) as caught:
         async for frame in stream:
             delivered.append(frame)
@@ -319,7 +319,7 @@ async def test_a_mid_stream_error_is_a_frame(upstream: OpenRouterUpstream) -> No
     errors = [frame for frame in frames if frame.error]
     assert len(errors) == 1 and errors[0].error == "provider fell over"
     assert b"provider fell over" in errors[0].raw
-    assert frames[-1].done
+    assert frames[-1].last
 
 
 async def test_aclose_mid_stream_aborts_the_upstream(upstream: OpenRouterUpstream, fake: FakeUpstreamHandle) -> None:
@@ -343,7 +343,7 @@ async def test_the_connection_is_reused_after_a_finished_stream(
     for _ in range(3):
         stream = await upstream.stream("/chat/completions", chat(stream=True, chunks=2))
         async for frame in stream:
-            if frame.done:
+            if frame.last:
                 break  # as the relay does: no reading past [DONE]
         await stream.aclose()
     assert len({r.connection_id for r in fake.requests()}) == 1

@@ -6,6 +6,7 @@ their own, every other field stays the exact bytes the client sent (OpenRouter's
 """
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
@@ -75,24 +76,55 @@ def _require(fields: dict[str, msgspec.Raw], name: str, what: str) -> None:
         raise InvalidRequest(f"'{name}' is required: {what}", param=name)
 
 
-def parse_embeddings(body: bytes, client_ip: str) -> GatewayRequest:
+def _renamer(fields: dict[str, msgspec.Raw]):  # type: ignore[no-untyped-def]
+    """The body again with another model id: only paid for when a name had to be resolved."""
+
+    def with_model(model: str) -> bytes:
+        return _encode({**fields, "model": msgspec.Raw(_encode(model))})
+
+    return with_model
+
+
+def parse_embeddings(body: bytes, client_ip: str, client_marks: tuple[str, ...] = ()) -> GatewayRequest:
     fields = read_fields(body)
     model = _model(fields)
     _require(fields, "input", "a string or an array of strings to embed")
-    return GatewayRequest(Endpoint.EMBEDDINGS, "/embeddings", model, body, client_ip=client_ip)
+    return GatewayRequest(
+        Endpoint.EMBEDDINGS,
+        "/embeddings",
+        model,
+        body,
+        client_ip=client_ip,
+        client_marks=client_marks,
+        with_model=_renamer(fields),
+    )
 
 
 DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 
 
-def parse_moderations(body: bytes, client_ip: str) -> GatewayRequest:
+def parse_moderations(body: bytes, client_ip: str, client_marks: tuple[str, ...] = ()) -> GatewayRequest:
     fields = read_fields(body)
     _require(fields, "input", "the text (or image) to classify")
     model = _model(fields, DEFAULT_MODERATION_MODEL)
-    return GatewayRequest(Endpoint.MODERATIONS, "/moderations", model, body, client_ip=client_ip, catalogued=False)
+    return GatewayRequest(
+        Endpoint.MODERATIONS,
+        "/moderations",
+        model,
+        body,
+        client_ip=client_ip,
+        catalogued=False,
+        client_marks=client_marks,
+    )
 
 
-def parse_chat(body: bytes, client_ip: str) -> GatewayRequest:
+@dataclass(frozen=True, slots=True)
+class ChatCall:
+    request: GatewayRequest
+    wants_usage: bool  # the client asked for the usage frame of a stream (metering always does)
+
+
+def parse_chat(body: bytes, client_ip: str, client_marks: tuple[str, ...] = ()) -> ChatCall:
     fields = read_fields(body)
     model = _model(fields)
     # The first element only: enough to turn away a wrong type without a second pass over the messages.
@@ -113,13 +145,15 @@ def parse_chat(body: bytes, client_ip: str) -> GatewayRequest:
             options["include_usage"] = _TRUE
             fields["stream_options"] = msgspec.Raw(_encode(options))
             forward = _encode(fields)
-    return GatewayRequest(
+    request = GatewayRequest(
         endpoint=Endpoint.CHAT,
         upstream_path="/chat/completions",
         model=model,
         body=forward,
         stream=stream,
-        client_wants_usage=bool(wants_usage),
         max_tokens=max_tokens,
         client_ip=client_ip,
+        client_marks=client_marks,
+        with_model=_renamer(fields),
     )
+    return ChatCall(request, bool(wants_usage))

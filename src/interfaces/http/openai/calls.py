@@ -11,11 +11,11 @@ from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from domain.rate_policy import Decision
-from interfaces.http.errors import upstream_error_response
-from interfaces.http.principal_from_request import authenticate, client_ip
+from interfaces.http.credentials import bearer, client_ip, client_marks
+from interfaces.http.openai.errors import OPENAI_ERRORS
 from interfaces.http.rate_headers import rate_headers
 
-Parser = Callable[[bytes, str], GatewayRequest]
+Parser = Callable[[bytes, str, tuple[str, ...]], GatewayRequest]
 
 
 def response_headers(request_id: str, decision: Decision | None) -> dict[str, str]:
@@ -30,10 +30,13 @@ class ForwardModelCall:
         self._proxy = proxy
         self.telemetry = telemetry
 
+    async def caller(self, request: Request) -> Principal:
+        return await self._auth.execute(bearer(request))
+
     async def read(self, request: Request, parse: Parser) -> tuple[Principal, GatewayRequest]:
         """The caller first (a bad key is a 401 even when the body is bad too), then the body."""
-        principal = await authenticate(request, self._auth)
-        return principal, parse(await request.body(), client_ip(request))
+        principal = await self.caller(request)
+        return principal, parse(await request.body(), client_ip(request), client_marks(request))
 
     async def __call__(self, request: Request, parse: Parser) -> Response:
         started = time.perf_counter()
@@ -47,7 +50,7 @@ class ForwardModelCall:
         if proxied.error is not None:
             self.telemetry.upstream_error(proxied.error.kind)
             self.telemetry.request_done(endpoint, call.model, proxied.error.status, time.perf_counter() - started)
-            return upstream_error_response(proxied.error, response_headers(proxied.request_id, proxied.decision))
+            return OPENAI_ERRORS.upstream_error(proxied.error, response_headers(proxied.request_id, proxied.decision))
         assert proxied.reply is not None
         self.telemetry.request_done(endpoint, call.model, proxied.reply.status, time.perf_counter() - started)
         return Response(

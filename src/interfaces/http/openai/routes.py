@@ -8,15 +8,15 @@ from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
-from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog
-from application.use_cases.authenticate import Authenticate
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.money import micros_to_usd
-from interfaces.http.errors import error_response, upstream_error_response
-from interfaces.http.forwarding import ForwardModelCall, response_headers
 from interfaces.http.injection import inject
+from interfaces.http.openai.calls import ForwardModelCall, response_headers
+from interfaces.http.openai.errors import OPENAI_ERRORS, error_response
+from interfaces.http.openai.stream import sse_body
+from interfaces.http.openai.wire import parse_chat, parse_embeddings, parse_moderations
 from interfaces.http.openapi import (
     ACCOUNT_ERRORS,
     CHAT_REQUEST,
@@ -32,8 +32,6 @@ from interfaces.http.openapi import (
     STATS,
     documented,
 )
-from interfaces.http.principal_from_request import authenticate
-from interfaces.http.wire import parse_chat, parse_embeddings, parse_moderations
 
 _JSON = "application/json"
 
@@ -61,7 +59,8 @@ class OpenAIController(Controller):
         self, request: Request, forward: FromDishka[ForwardModelCall], relay: FromDishka[StreamModelRequest]
     ) -> Response:
         started = time.perf_counter()
-        principal, call = await forward.read(request, parse_chat)
+        principal, chat = await forward.read(request, parse_chat)
+        call = chat.request
         if not call.stream:
             return await forward.send(principal, call, started)
         telemetry = forward.telemetry
@@ -70,11 +69,13 @@ class OpenAIController(Controller):
         if relayed.error is not None:
             telemetry.upstream_error(relayed.error.kind)
             telemetry.request_done("chat", call.model, relayed.error.status, time.perf_counter() - started)
-            return upstream_error_response(relayed.error, headers)
-        assert relayed.frames is not None
+            return OPENAI_ERRORS.upstream_error(relayed.error, headers)
+        assert relayed.events is not None
         telemetry.request_done("chat", call.model, 200, time.perf_counter() - started)
         return Stream(
-            _counted(relayed.frames, telemetry), media_type="text/event-stream", headers={**_SSE_HEADERS, **headers}
+            sse_body(relayed.events, chat.wants_usage, telemetry),
+            media_type="text/event-stream",
+            headers={**_SSE_HEADERS, **headers},
         )
 
     @post(
@@ -126,9 +127,9 @@ class OpenAIController(Controller):
     @get("/stats", operation_class=documented(ok=STATS, errors=ACCOUNT_ERRORS, auth=True))
     @inject
     async def stats(
-        self, request: Request, auth: FromDishka[Authenticate], stats: FromDishka[GetAccountStats]
+        self, request: Request, forward: FromDishka[ForwardModelCall], stats: FromDishka[GetAccountStats]
     ) -> Response:
-        principal = await authenticate(request, auth)
+        principal = await forward.caller(request)
         totals = await stats.execute(principal)
         body = {
             "totalRequests": totals.requests,
@@ -141,9 +142,9 @@ class OpenAIController(Controller):
     @get(["/key", "/auth/key"], operation_class=documented(ok=KEY, errors=ACCOUNT_ERRORS, auth=True))
     @inject
     async def key(
-        self, request: Request, auth: FromDishka[Authenticate], describe: FromDishka[DescribeKey]
+        self, request: Request, forward: FromDishka[ForwardModelCall], describe: FromDishka[DescribeKey]
     ) -> Response:
-        principal = await authenticate(request, auth)
+        principal = await forward.caller(request)
         report = await describe.execute(principal)
 
         def usd(micros: int | None) -> float | None:
@@ -193,14 +194,3 @@ def _catalog_unavailable() -> Response:
         code="catalog_unavailable",
         headers={"Retry-After": CATALOG_RETRY_AFTER},
     )
-
-
-async def _counted(frames, telemetry: Telemetry):  # type: ignore[no-untyped-def]
-    telemetry.stream_opened()
-    try:
-        async for frame in frames:
-            yield frame
-    finally:
-        telemetry.stream_closed()
-        # Closing here (not at garbage collection) settles a disconnected stream at once.
-        await frames.aclose()
