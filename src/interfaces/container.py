@@ -18,6 +18,7 @@ from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.charged_call import ProxyChargedRequest
 from application.use_cases.credits import DeductCredits, GrantCredits
 from application.use_cases.leases import ListLeases, ReconcileLeases
 from application.use_cases.proxy_model_request import ProxyModelRequest
@@ -112,6 +113,7 @@ class UseCasesProvider(Provider):
         return IssueApiKey(r.accounts, r.keys, r.clock, r.settings.key_pepper, r.settings.max_active_keys)
 
     proxy = provide(ProxyModelRequest)
+    charged = provide(ProxyChargedRequest)
     stream = provide(StreamModelRequest)
     stats = provide(GetAccountStats)
     describe_key = provide(DescribeKey)

@@ -7,6 +7,8 @@ from dishka import AsyncContainer
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 
+from interfaces.http.credits import routes as credits
+from interfaces.http.credits.errors import CREDITS_ERRORS
 from interfaces.http.injection import attach_container
 from interfaces.http.openai.errors import OPENAI_ERRORS
 from interfaces.http.openai.routes import OpenAIController
@@ -42,11 +44,18 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         Router(path=prefix, route_handlers=[OpenAIController], exception_handlers=openai_errors)  # type: ignore[arg-type]
         for prefix in OPENAI_PREFIXES
     ]
+    routers.append(
+        Router(
+            path="/",
+            route_handlers=[credits.CreditsController],
+            exception_handlers=exception_handlers(always(CREDITS_ERRORS)),  # type: ignore[arg-type]
+        )
+    )
     app = Litestar(
         route_handlers=[*routers, OpsController],
         # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
         # family whose paths it resembles.
-        exception_handlers=exception_handlers(by_path([], OPENAI_ERRORS)),  # type: ignore[arg-type]
+        exception_handlers=exception_handlers(by_path([(credits.owns, CREDITS_ERRORS)], OPENAI_ERRORS)),  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
         openapi_config=OPENAPI_CONFIG,  # built at the first GET /openapi.json, off the hot path
