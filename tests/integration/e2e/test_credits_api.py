@@ -66,7 +66,8 @@ def test_flat_errors_of_the_spec(gateway: Gateway) -> None:
     key = funded_key(gateway, "5")
     unknown = spec_example(gateway, key, model="invalid-model")
     assert (unknown.status_code, unknown.json()) == (404, {"error": "Model 'invalid-model' not found"})
-    for broken in ({"model": MODEL}, {"messages": [{"role": "user", "content": "x"}]}, {"model": MODEL, "messages": []}):
+    one_message = [{"role": "user", "content": "x"}]
+    for broken in ({"model": MODEL}, {"messages": one_message}, {"model": MODEL, "messages": []}):
         response = requests.post(
             gateway.root + "/api/v1/chat", headers={"Authorization": f"Bearer {key}"}, json=broken, timeout=15
         )
