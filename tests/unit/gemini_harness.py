@@ -179,6 +179,14 @@ class GeminiHarness:
     def last_upstream(self) -> dict[str, Any]:
         return self.upstream_bodies[-1]
 
+    def openai_reply(self, body: dict[str, Any]) -> bytes:
+        """The upstream's chat completion for ``body``; a subclass may ask a real server."""
+        return json.dumps(self.script.reply(body)).encode()
+
+    def openai_frames(self, body: dict[str, Any]) -> list[bytes]:
+        """The upstream's stream for ``body``: each SSE frame's data."""
+        return [json.dumps(frame).encode() for frame in self.script.frames(body)]
+
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         path = request.url.path
@@ -211,12 +219,12 @@ class GeminiHarness:
         body = json.loads(upstream.openai_body)
         self.upstream_bodies.append(body)
         if not stream:
-            reply = json.dumps(self.script.reply(body)).encode()
+            reply = self.openai_reply(body)
             return httpx.Response(
                 200, content=translate_reply(reply, model=model, include_thoughts=upstream.include_thoughts)
             )
         translator = StreamTranslator(model, upstream.include_thoughts)
-        chunks = [out for frame in self.script.frames(body) for out in translator.feed(json.dumps(frame).encode())]
+        chunks = [out for data in self.openai_frames(body) for out in translator.feed(data)]
         chunks += translator.feed(b"[DONE]")
         if request.url.params.get("alt") == "sse":
             return httpx.Response(200, content=b"".join(sse_event(c) for c in chunks))
