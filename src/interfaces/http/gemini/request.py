@@ -83,6 +83,15 @@ def _get(obj: dict[str, Any], name: str) -> Any:
     return value
 
 
+def _norm(obj: dict[str, Any]) -> dict[str, Any]:
+    """A protocol object with its snake_case keys in lowerCamel (itself when it has none: the usual case).
+    Never for client data (``args``, ``response``, a schema's ``properties`` map)."""
+    for key in obj:
+        if "_" in key:
+            return {_camel(k): v for k, v in obj.items()}
+    return obj
+
+
 # ---- typed reads ---------------------------------------------------------------------------
 
 
@@ -222,7 +231,7 @@ def _part_kind(part: dict[str, Any], field: str) -> str | None:
         if kind is not None:
             raise GeminiRequestError(f"A part has one data field; '{field}' has both {kind} and {canonical}.", field)
         kind = canonical
-    if kind is None and _get(part, "thoughtSignature") is None:
+    if kind is None and part.get("thoughtSignature") is None:
         raise GeminiRequestError(
             "Unknown part kind: expected text, inlineData, fileData, functionCall or functionResponse.", field
         )
@@ -238,9 +247,9 @@ def _extension(mime: str) -> str:
 
 
 def _inline_part(value: Any, field: str) -> dict[str, Any]:
-    blob = _object(value, field)
-    mime = _string(_get(blob, "mimeType"), f"{field}.mimeType").strip().lower()
-    data = _string(_get(blob, "data"), f"{field}.data")
+    blob = _norm(_object(value, field))
+    mime = _string(blob.get("mimeType"), f"{field}.mimeType").strip().lower()
+    data = _string(blob.get("data"), f"{field}.data")
     kind, _, subtype = mime.partition("/")
     if kind == "image":
         return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
@@ -248,22 +257,22 @@ def _inline_part(value: Any, field: str) -> dict[str, Any]:
         return {"type": "input_audio", "input_audio": {"data": data, "format": _AUDIO_FORMATS[subtype]}}
     if kind == "video":
         return {"type": "video_url", "video_url": {"url": f"data:{mime};base64,{data}"}}
-    name = _get(blob, "displayName")
+    name = blob.get("displayName")
     filename = name if isinstance(name, str) and name else f"file.{_extension(mime)}"
     return {"type": "file", "file": {"filename": filename, "file_data": f"data:{mime};base64,{data}"}}
 
 
 def _file_part(value: Any, field: str) -> dict[str, Any]:
-    ref = _object(value, field)
-    uri = _string(_get(ref, "fileUri"), f"{field}.fileUri")
-    raw_mime = _get(ref, "mimeType")
+    ref = _norm(_object(value, field))
+    uri = _string(ref.get("fileUri"), f"{field}.fileUri")
+    raw_mime = ref.get("mimeType")
     mime = _string(raw_mime, f"{field}.mimeType").strip().lower() if raw_mime is not None else ""
     kind = mime.partition("/")[0]
     if kind == "image":
         return {"type": "image_url", "image_url": {"url": uri}}
     if kind == "video":
         return {"type": "video_url", "video_url": {"url": uri}}
-    name = _get(ref, "displayName")
+    name = ref.get("displayName")
     if not (isinstance(name, str) and name):
         tail = uri.partition("?")[0].rstrip("/").rpartition("/")[2]
         name = tail if "." in tail else f"file.{_extension(mime) if mime else 'bin'}"
@@ -286,19 +295,19 @@ def _model_turn(parts: list[Any], turn: int, field: str) -> tuple[dict[str, Any]
     details: list[dict[str, Any]] = []
     for index, raw in enumerate(parts):
         pf = f"{field}.parts[{index}]"
-        part = _object(raw, pf)
+        part = _norm(_object(raw, pf))
         kind = _part_kind(part, pf)
         call_id = None
         if kind == "text":
             text = _string(part["text"], f"{pf}.text")
-            thought = _get(part, "thought")
+            thought = part.get("thought")
             if thought is not None and _boolean(thought, f"{pf}.thought"):
                 pass  # the model's own thoughts are not re-sent as content
             else:
                 texts.append(text)
         elif kind == "functionCall":
             cf = f"{pf}.functionCall"
-            call = _object(_get(part, "functionCall"), cf)
+            call = _object(part["functionCall"], cf)
             name = _string(call.get("name"), f"{cf}.name")
             args = call.get("args")
             args = {} if args is None else _object(args, f"{cf}.args")
@@ -310,7 +319,7 @@ def _model_turn(parts: list[Any], turn: int, field: str) -> tuple[dict[str, Any]
             calls.append(_Call(call_id, name))
         elif kind == "functionResponse":
             raise GeminiRequestError("functionResponse parts belong in a user turn, after the model's call.", pf)
-        signature = _get(part, "thoughtSignature")
+        signature = part.get("thoughtSignature")
         if signature is not None:
             details.extend(decode_signature(_string(signature, f"{pf}.thoughtSignature"), call_id))
     if not texts and not tool_calls and not details:
@@ -331,16 +340,16 @@ def _user_turn(parts: list[Any], pending: list[_Call], field: str) -> list[dict[
     content: list[dict[str, Any]] = []
     for index, raw in enumerate(parts):
         pf = f"{field}.parts[{index}]"
-        part = _object(raw, pf)
+        part = _norm(_object(raw, pf))
         kind = _part_kind(part, pf)
         if kind == "text":
             content.append({"type": "text", "text": _string(part["text"], f"{pf}.text")})
         elif kind == "inlineData":
-            content.append(_inline_part(_get(part, "inlineData"), f"{pf}.inlineData"))
+            content.append(_inline_part(part["inlineData"], f"{pf}.inlineData"))
         elif kind == "fileData":
-            content.append(_file_part(_get(part, "fileData"), f"{pf}.fileData"))
+            content.append(_file_part(part["fileData"], f"{pf}.fileData"))
         elif kind == "functionResponse":
-            answers.append(_function_response(_get(part, "functionResponse"), pending, f"{pf}.functionResponse"))
+            answers.append(_function_response(part["functionResponse"], pending, f"{pf}.functionResponse"))
         elif kind == "functionCall":
             raise GeminiRequestError("functionCall parts belong in a model turn.", pf)
     messages = answers
@@ -483,7 +492,7 @@ def load_object(body: bytes) -> dict[str, Any]:
 
 def _messages(root: dict[str, Any]) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
-    system = _get(root, "systemInstruction")
+    system = root.get("systemInstruction")
     if system is not None:
         message = _system_message(system)
         if message is not None:
@@ -513,22 +522,22 @@ def _messages(root: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _tools(root: dict[str, Any], body: dict[str, Any]) -> None:
-    raw_tools = _get(root, "tools")
+    raw_tools = root.get("tools")
     tools: list[dict[str, Any]] = []
     if raw_tools is not None:
         for ti, raw in enumerate(_list(raw_tools, "tools")):
             tf = f"tools[{ti}]"
-            declarations = _get(_object(raw, tf), "functionDeclarations")
+            declarations = _norm(_object(raw, tf)).get("functionDeclarations")
             if declarations is None:
                 continue  # googleSearch, codeExecution...: not forwarded
             for di, raw_decl in enumerate(_list(declarations, f"{tf}.functionDeclarations")):
                 df = f"{tf}.functionDeclarations[{di}]"
-                decl = _object(raw_decl, df)
+                decl = _norm(_object(raw_decl, df))
                 function: dict[str, Any] = {"name": _string(decl.get("name"), f"{df}.name")}
                 description = decl.get("description")
                 if description is not None:
                     function["description"] = _string(description, f"{df}.description")
-                json_schema = _get(decl, "parametersJsonSchema")
+                json_schema = decl.get("parametersJsonSchema")
                 if json_schema is not None:
                     function["parameters"] = _json_schema(json_schema, f"{df}.parametersJsonSchema")
                 elif decl.get("parameters") is not None:
@@ -536,14 +545,14 @@ def _tools(root: dict[str, Any], body: dict[str, Any]) -> None:
                 else:
                     function["parameters"] = {"type": "object", "properties": {}}
                 tools.append({"type": "function", "function": function})
-    config = _get(root, "toolConfig")
-    calling = _get(_object(config, "toolConfig"), "functionCallingConfig") if config is not None else None
+    config = root.get("toolConfig")
+    calling = _norm(_object(config, "toolConfig")).get("functionCallingConfig") if config is not None else None
     if calling is not None:
         cf = "toolConfig.functionCallingConfig"
-        calling = _object(calling, cf)
+        calling = _norm(_object(calling, cf))
         mode = calling.get("mode")
         choice = _TOOL_CHOICE.get(_string(mode, f"{cf}.mode").upper()) if mode is not None else None
-        allowed = _get(calling, "allowedFunctionNames")
+        allowed = calling.get("allowedFunctionNames")
         names = _strings(allowed, f"{cf}.allowedFunctionNames") if allowed is not None else []
         if choice == "required" and names:
             tools = [tool for tool in tools if tool["function"]["name"] in names]
@@ -557,11 +566,11 @@ def _tools(root: dict[str, Any], body: dict[str, Any]) -> None:
 
 def _reasoning(config: Any, body: dict[str, Any]) -> bool:
     field = "generationConfig.thinkingConfig"
-    thinking = _object(config, field)
-    include = _get(thinking, "includeThoughts")
+    thinking = _norm(_object(config, field))
+    include = thinking.get("includeThoughts")
     include = _boolean(include, f"{field}.includeThoughts") if include is not None else False
-    budget = _get(thinking, "thinkingBudget")
-    level = _get(thinking, "thinkingLevel")
+    budget = thinking.get("thinkingBudget")
+    level = thinking.get("thinkingLevel")
     if level is not None:
         level = _string(level, f"{field}.thinkingLevel").lower()
         if level == "thinking_level_unspecified":
@@ -584,12 +593,12 @@ def _reasoning(config: Any, body: dict[str, Any]) -> bool:
 
 
 def _response_format(config: dict[str, Any], body: dict[str, Any]) -> None:
-    mime = _get(config, "responseMimeType")
+    mime = config.get("responseMimeType")
     mime = _string(mime, "generationConfig.responseMimeType").strip().lower() if mime is not None else None
-    json_schema = _get(config, "responseJsonSchema")
+    json_schema = config.get("responseJsonSchema")
     if json_schema is None:
         json_schema = config.get("_responseJsonSchema")
-    schema = _get(config, "responseSchema")
+    schema = config.get("responseSchema")
     if mime == "application/json":
         if json_schema is not None:
             resolved: Any = _json_schema(json_schema, "generationConfig.responseJsonSchema")
@@ -607,10 +616,10 @@ def _response_format(config: dict[str, Any], body: dict[str, Any]) -> None:
 
 
 def _generation(root: dict[str, Any], body: dict[str, Any]) -> tuple[int | None, bool, int]:
-    raw = _get(root, "generationConfig")
+    raw = root.get("generationConfig")
     if raw is None:
         return None, False, 1
-    config = _object(raw, "generationConfig")
+    config = _norm(_object(raw, "generationConfig"))
     field = "generationConfig."
     for name, target in (
         ("temperature", "temperature"),
@@ -618,16 +627,16 @@ def _generation(root: dict[str, Any], body: dict[str, Any]) -> tuple[int | None,
         ("presencePenalty", "presence_penalty"),
         ("frequencyPenalty", "frequency_penalty"),
     ):
-        value = _get(config, name)
+        value = config.get(name)
         if value is not None:
             body[target] = _number(value, field + name)
-    top_k = _get(config, "topK")
+    top_k = config.get("topK")
     if top_k is not None:
         body["top_k"] = _integer(top_k, field + "topK")
-    seed = _get(config, "seed")
+    seed = config.get("seed")
     if seed is not None:
         body["seed"] = _integer(seed, field + "seed")
-    max_tokens = _get(config, "maxOutputTokens")
+    max_tokens = config.get("maxOutputTokens")
     if max_tokens is not None:
         max_tokens = _integer(max_tokens, field + "maxOutputTokens")
         if max_tokens < 0:
@@ -635,12 +644,12 @@ def _generation(root: dict[str, Any], body: dict[str, Any]) -> tuple[int | None,
         max_tokens = max_tokens or None
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
-    stop = _get(config, "stopSequences")
+    stop = config.get("stopSequences")
     if stop is not None:
         stops = _strings(stop, field + "stopSequences")
         if stops:
             body["stop"] = stops
-    count = _get(config, "candidateCount")
+    count = config.get("candidateCount")
     candidates = 1
     if count is not None:
         candidates = _integer(count, field + "candidateCount") or 1
@@ -648,25 +657,25 @@ def _generation(root: dict[str, Any], body: dict[str, Any]) -> tuple[int | None,
             raise _type_error(field + "candidateCount", "a positive integer", candidates)
         if candidates > 1:
             body["n"] = candidates
-    logprobs = _get(config, "responseLogprobs")
+    logprobs = config.get("responseLogprobs")
     if logprobs is not None and _boolean(logprobs, field + "responseLogprobs"):
         body["logprobs"] = True
-        top = _get(config, "logprobs")
+        top = config.get("logprobs")
         if top is not None:
             body["top_logprobs"] = _integer(top, field + "logprobs")
-    modalities = _get(config, "responseModalities")
+    modalities = config.get("responseModalities")
     if modalities is not None:
         names = [m.lower() for m in _strings(modalities, field + "responseModalities")]
         if names and names != ["text"]:
             body["modalities"] = names
-    image = _get(config, "imageConfig")
+    image = config.get("imageConfig")
     if image is not None:
         image = _object(image, field + "imageConfig")
         image_config = {_snake(_camel(k)): v for k, v in image.items() if v is not None}
         if image_config:
             body["image_config"] = image_config
     _response_format(config, body)
-    thinking = _get(config, "thinkingConfig")
+    thinking = config.get("thinkingConfig")
     include = _reasoning(thinking, body) if thinking is not None else False
     return max_tokens, include, candidates
 
@@ -675,7 +684,7 @@ def translate_request(model: str, body: bytes, *, stream: bool) -> UpstreamChat:
     """The OpenAI chat-completions request for a Gemini ``generateContent`` body.
 
     Raises GeminiRequestError (400 INVALID_ARGUMENT) for a body Gemini would refuse."""
-    root = load_object(body)
+    root = _norm(load_object(body))
     out: dict[str, Any] = {"model": model, "messages": _messages(root)}
     _tools(root, out)
     max_tokens, include_thoughts, candidates = _generation(root, out)
