@@ -90,6 +90,12 @@ def test_a_streamed_chat_keeps_its_history() -> None:
     history = chat.get_history(curated=True)  # the SDK keeps each chunk's content as a model turn of its own
     assert history[0].role == "user" and {c.role for c in history[1:]} == {"model"}
     assert "".join(p.text or "" for c in history[1:] for p in c.parts) == "Hello there"
+    assert "".join(c.text or "" for c in chat.send_message_stream("again")) == "Hello there"
+    assert harness.last_upstream["messages"] == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hello there"},
+        {"role": "user", "content": "again"},
+    ]
 
 
 @pytest.mark.parametrize("signature", [GEMINI_SIGNATURE, "sig-7f3a9c"], ids=["gemini-base64", "opaque"])

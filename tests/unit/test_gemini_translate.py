@@ -323,6 +323,31 @@ def test_signature_codec() -> None:
     assert decode_signature("not base64 at all!", None)[0]["data"] == "not base64 at all!"
 
 
+def test_consecutive_model_turns_are_one_assistant_message() -> None:
+    """google-genai's chat history keeps every streamed chunk as a model turn of its own."""
+    contents = [
+        user({"text": "go"}),
+        model_turn({"text": "Let"}),
+        model_turn({"text": " me", "thought": True}, {"text": " see."}),
+        model_turn({"functionCall": {"name": "f", "args": {}}, "thoughtSignature": SIG}),
+        model_turn({"functionCall": {"name": "g", "args": {}}}),
+        user({"functionResponse": {"name": "g", "response": {}}}, {"functionResponse": {"name": "f", "response": {}}}),
+    ]
+    messages = upstream({"contents": contents})["messages"]
+    assert messages[1] == {
+        "role": "assistant",
+        "content": "Let see.",
+        "tool_calls": [
+            {"id": "call_3_0", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+            {"id": "call_4_0", "type": "function", "function": {"name": "g", "arguments": "{}"}},
+        ],
+        "reasoning_details": [
+            {"type": "reasoning.encrypted", "data": SIG, "id": "call_3_0", "format": "google-gemini-v1", "index": 0}
+        ],
+    }
+    assert [(m["role"], m.get("tool_call_id")) for m in messages[2:]] == [("tool", "call_4_0"), ("tool", "call_3_0")]
+
+
 def test_model_turn_without_text_keeps_its_signature() -> None:
     contents = [
         user({"text": "a"}),

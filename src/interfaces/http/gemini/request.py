@@ -288,11 +288,31 @@ class _Call:
         self.answered = False
 
 
-def _model_turn(parts: list[Any], turn: int, field: str) -> tuple[dict[str, Any] | None, list[_Call]]:
-    texts: list[str] = []
-    tool_calls: list[dict[str, Any]] = []
+class _Assistant:
+    """One assistant message from one or more consecutive model turns (google-genai keeps each
+    streamed chunk of an answer as a model turn of its own)."""
+
+    __slots__ = ("details", "texts", "tool_calls")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.tool_calls: list[dict[str, Any]] = []
+        self.details: list[dict[str, Any]] = []
+
+    def message(self) -> dict[str, Any] | None:
+        if not self.texts and not self.tool_calls and not self.details:
+            return None
+        text = "".join(self.texts)
+        message: dict[str, Any] = {"role": "assistant", "content": text if text or not self.tool_calls else None}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        if self.details:
+            message["reasoning_details"] = [{**detail, "index": i} for i, detail in enumerate(self.details)]
+        return message
+
+
+def _model_turn(parts: list[Any], turn: int, field: str, into: _Assistant) -> list[_Call]:
     calls: list[_Call] = []
-    details: list[dict[str, Any]] = []
     for index, raw in enumerate(parts):
         pf = f"{field}.parts[{index}]"
         part = _norm(_object(raw, pf))
@@ -301,10 +321,8 @@ def _model_turn(parts: list[Any], turn: int, field: str) -> tuple[dict[str, Any]
         if kind == "text":
             text = _string(part["text"], f"{pf}.text")
             thought = part.get("thought")
-            if thought is not None and _boolean(thought, f"{pf}.thought"):
-                pass  # the model's own thoughts are not re-sent as content
-            else:
-                texts.append(text)
+            if thought is None or not _boolean(thought, f"{pf}.thought"):
+                into.texts.append(text)  # the model's own thoughts are not re-sent as content
         elif kind == "functionCall":
             cf = f"{pf}.functionCall"
             call = _object(part["functionCall"], cf)
@@ -312,8 +330,8 @@ def _model_turn(parts: list[Any], turn: int, field: str) -> tuple[dict[str, Any]
             args = call.get("args")
             args = {} if args is None else _object(args, f"{cf}.args")
             given = call.get("id")
-            call_id = _string(given, f"{cf}.id") if given else f"call_{turn}_{len(tool_calls)}"
-            tool_calls.append(
+            call_id = _string(given, f"{cf}.id") if given else f"call_{turn}_{len(calls)}"
+            into.tool_calls.append(
                 {"id": call_id, "type": "function", "function": {"name": name, "arguments": _json_text(args)}}
             )
             calls.append(_Call(call_id, name))
@@ -321,18 +339,8 @@ def _model_turn(parts: list[Any], turn: int, field: str) -> tuple[dict[str, Any]
             raise GeminiRequestError("functionResponse parts belong in a user turn, after the model's call.", pf)
         signature = part.get("thoughtSignature")
         if signature is not None:
-            details.extend(decode_signature(_string(signature, f"{pf}.thoughtSignature"), call_id))
-    if not texts and not tool_calls and not details:
-        return None, calls
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(texts) if texts else (None if tool_calls else ""),
-    }
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    if details:
-        message["reasoning_details"] = [{**detail, "index": i} for i, detail in enumerate(details)]
-    return message, calls
+            into.details.extend(decode_signature(_string(signature, f"{pf}.thoughtSignature"), call_id))
+    return calls
 
 
 def _user_turn(parts: list[Any], pending: list[_Call], field: str) -> list[dict[str, Any]]:
@@ -501,6 +509,7 @@ def _messages(root: dict[str, Any]) -> list[dict[str, Any]]:
     if contents is None or contents == []:
         raise GeminiRequestError("contents is not specified", "contents")
     pending: list[_Call] = []
+    assistant: _Assistant | None = None
     for turn, raw in enumerate(_list(contents, "contents")):
         field = f"contents[{turn}]"
         content = _object(raw, field)
@@ -510,14 +519,23 @@ def _messages(root: dict[str, Any]) -> list[dict[str, Any]]:
             raise GeminiRequestError(f"{field}.parts must not be empty", f"{field}.parts")
         parts = _list(parts, f"{field}.parts")
         if role == "model":
-            message, pending = _model_turn(parts, turn, field)
-            if message is not None:
-                messages.append(message)
+            if assistant is None:
+                assistant, pending = _Assistant(), []
+            pending.extend(_model_turn(parts, turn, field, assistant))
         elif role in ("user", "function", "tool"):
+            if assistant is not None:
+                message = assistant.message()
+                if message is not None:
+                    messages.append(message)
+                assistant = None
             messages.extend(_user_turn(parts, pending, field))
             pending = []
         else:
             raise GeminiRequestError(f"Please use a valid role: user, model (not {role!r}).", f"{field}.role")
+    if assistant is not None:
+        message = assistant.message()
+        if message is not None:
+            messages.append(message)
     return messages
 
 
