@@ -148,6 +148,15 @@ def test_unreadable_frames_are_skipped_and_a_cut_stream_still_gives_its_calls() 
     assert "finishReason" not in chunk["candidates"][0]
 
 
+def test_done_without_a_finish_reason_still_ends_with_stop() -> None:
+    t = StreamTranslator(MODEL, include_thoughts=False)
+    assert len(t.feed(frame({"content": "x"}))) == 1
+    [end] = [json.loads(c) for c in t.feed(b"[DONE]")]
+    assert end["candidates"] == [
+        {"content": {"role": "model", "parts": [{"text": ""}]}, "finishReason": "STOP", "index": 0}
+    ]
+
+
 def test_framing() -> None:
     assert sse_event(b'{"a":1}') == b'data: {"a":1}\r\n\r\n'
     framer = JsonArrayFramer()

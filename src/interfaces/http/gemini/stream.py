@@ -2,7 +2,8 @@
 
 Feed each upstream SSE ``data`` payload (the JSON text, without ``data: ``) to ``StreamTranslator.feed``
 and send what it returns, framed by ``sse_event`` (``?alt=sse``) or a ``JsonArrayFramer`` (no ``alt``);
-call ``finish`` when the upstream stream ends (``[DONE]`` fed to ``feed`` does the same).
+call ``finish`` when the upstream stream ends (``[DONE]`` fed to ``feed`` does the same, and also
+closes with STOP any choice the upstream never gave a finish_reason).
 
 - Text and reasoning deltas go out at once, one chunk with one part each: nothing is held back.
 - Tool-call argument deltas are buffered per tool index; the calls go out as functionCall parts on
@@ -172,7 +173,7 @@ class StreamTranslator:
         if self._done:
             return []
         if data[:6] == _DONE or data.strip() == _DONE:
-            return self.finish()
+            return self._end(clean=True)
         try:
             chunk = _decode(data)
         except (msgspec.DecodeError, RecursionError):
@@ -234,13 +235,21 @@ class StreamTranslator:
         return out
 
     def finish(self) -> list[bytes]:
-        """What is still held when the upstream stream ends: the last chunk(s), usage or not."""
+        """What is still held when the upstream stream ends: the last chunk(s), usage or not. A choice
+        with buffered calls that never finished goes out without a finishReason (the stream was cut)."""
+        return self._end(clean=False)
+
+    def _end(self, clean: bool) -> list[bytes]:
         if self._done:
             return []
         self._done = True
         for index, state in self._choices.items():
-            if not state.finished and (state.calls or state.details):
-                self._pending.append(self._final(state, index, {}, []))  # cut short: no finishReason
+            if state.finished:
+                continue
+            if clean:  # [DONE] with no finish_reason for this choice: it ended all the same
+                self._pending.append(self._final(state, index, {"finish_reason": "stop"}, []))
+            elif state.calls or state.details:
+                self._pending.append(self._final(state, index, {}, []))
         if not self._pending:
             return []
         out = [self._chunk(self._pending, None)]
