@@ -149,6 +149,11 @@ _client: genai.Client | None = None
 _current: GeminiHarness | None = None
 
 
+def _route(request: httpx.Request) -> httpx.Response:
+    assert _current is not None
+    return _current._handle(request)
+
+
 def _shared_client() -> genai.Client:
     """One SDK client for every test: building one costs ~0.3 s (it loads CA bundles)."""
     global _client
@@ -158,7 +163,8 @@ def _shared_client() -> genai.Client:
             http_options=types.HttpOptions(
                 base_url=BASE_URL,
                 api_version="v1beta",
-                httpx_client=httpx.Client(transport=httpx.MockTransport(lambda request: _current._handle(request))),
+                httpx_client=httpx.Client(transport=httpx.MockTransport(_route)),
+                httpx_async_client=httpx.AsyncClient(transport=httpx.MockTransport(_route)),
             ),
         )
     return _client

@@ -82,6 +82,16 @@ def test_stream_text_arrives_per_delta_with_usage_on_the_last_chunk(alt_sse: boo
         assert harness.last_upstream["stream_options"] == {"include_usage": True}
 
 
+async def test_the_async_client_reads_the_stream_too() -> None:
+    harness = GeminiHarness(OpenAIScript(text="one two"))
+    stream = await harness.client.aio.models.generate_content_stream(model=MODEL, contents="count")
+    chunks = [chunk async for chunk in stream]
+    assert [c.text for c in chunks] == ["one", " two", ""]
+    assert chunks[-1].usage_metadata.total_token_count == 18
+    response = await harness.client.aio.models.generate_content(model=MODEL, contents="hi")
+    assert response.text == "one two"
+
+
 def test_a_streamed_chat_keeps_its_history() -> None:
     """google-genai's chats drop a turn if any chunk lacks a candidate with parts."""
     harness = GeminiHarness()
