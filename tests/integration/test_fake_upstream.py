@@ -18,10 +18,13 @@ import pytest
 
 from tests.fakes.upstream import (
     CHAT_MODELS,
+    REASONING_TEXT,
     FakeUpstreamHandle,
     completion_text,
     count_prompt_tokens,
     fake_cost,
+    planned_tool_call,
+    reasoning_words,
     start_fake_upstream,
 )
 from tests.fakes.upstream.handle import REPO_ROOT
@@ -357,6 +360,105 @@ def test_knob_cost_and_system_fingerprint(client: httpx.Client, upstream: FakeUp
     assert body["usage"]["cost"] == 0.5
     assert body["system_fingerprint"] == "fp_fake"
     assert all(json.loads(f)["system_fingerprint"] == "fp_fake" for f in frames[:-1])
+
+
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}},
+    {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}},
+]
+
+
+def test_knob_tool_call_answers_with_a_signed_call(client: httpx.Client, upstream: FakeUpstreamHandle) -> None:
+    knob = {"name": "get_weather", "arguments": {"city": "Paris"}}
+    body = chat(client, upstream, tools=TOOLS, fake={"tool_call": knob}).json()
+    planned = planned_tool_call({"tools": TOOLS, "messages": MESSAGES}, knob)
+    assert planned is not None and planned["arguments"] == '{"city":"Paris"}'
+    assert planned["id"].startswith("call_") and planned["signature"].startswith("sig-")
+    choice = body["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["content"] == ""
+    assert choice["message"]["tool_calls"] == [
+        {"id": planned["id"], "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+    ]
+    assert choice["message"]["reasoning_details"] == [
+        {
+            "type": "reasoning.encrypted",
+            "data": planned["signature"],
+            "id": planned["id"],
+            "format": "google-gemini-v1",
+            "index": 0,
+        }
+    ]
+    assert body["usage"]["completion_tokens"] == 5
+
+    first_tool = chat(client, upstream, tools=TOOLS, fake={"tool_call": True}).json()["choices"][0]["message"]
+    assert first_tool["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": "{}"}
+    answered = [*MESSAGES, {"role": "assistant", "tool_calls": choice["message"]["tool_calls"]}]
+    answered.append({"role": "tool", "tool_call_id": planned["id"], "content": "sunny"})
+    for request in ({"messages": answered, "tools": TOOLS}, {"tools": []}, {}):
+        fields = {"messages": MESSAGES, **request, "fake": {"tool_call": knob}}
+        plain = client.post(f"{upstream.base_url}/chat/completions", json=fields)
+        assert plain.json()["choices"][0]["message"]["content"] == completion_text(5)
+        assert "tool_calls" not in plain.json()["choices"][0]["message"]
+
+
+def test_knob_tool_call_streams_the_arguments_in_pieces(client: httpx.Client, upstream: FakeUpstreamHandle) -> None:
+    upstream.configure(tool_call={"name": "get_time", "arguments": {"zone": "UTC", "format": "24h"}})
+    _, _, frames = stream_chat(client, upstream, tools=TOOLS, stream_options={"include_usage": True})
+    assert frames[-1] == "[DONE]"
+    chunks = [json.loads(f) for f in frames[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    calls = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
+    assert calls[0]["id"].startswith("call_") and calls[0]["function"]["name"] == "get_time"
+    pieces = [c["function"]["arguments"] for c in calls[1:]]
+    assert len(pieces) >= 2 and all(pieces)
+    assert "".join(pieces) == '{"zone":"UTC","format":"24h"}'
+    [details] = [d["reasoning_details"] for d in deltas if "reasoning_details" in d]
+    assert details[0]["type"] == "reasoning.encrypted" and details[0]["data"].startswith("sig-")
+    assert details[0]["id"] == calls[0]["id"]
+    assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
+    assert chunks[-1]["usage"]["completion_tokens"] == 5
+    assert not any("content" in d and d["content"] for d in deltas)
+
+
+def test_knob_reasoning_and_reasoning_requests(client: httpx.Client, upstream: FakeUpstreamHandle) -> None:
+    words = len(reasoning_words(REASONING_TEXT))
+    body = chat(client, upstream, fake={"reasoning": True}).json()
+    assert body["choices"][0]["message"]["reasoning"] == REASONING_TEXT
+    assert body["choices"][0]["message"]["content"] == completion_text(5)
+    assert body["usage"]["completion_tokens"] == 5 + words
+    assert body["usage"]["completion_tokens_details"] == {"reasoning_tokens": words}
+    assert body["usage"]["cost"] == fake_cost(PROMPT_TOKENS, 5 + words)
+    custom = chat(client, upstream, fake={"reasoning": "a b"}).json()["choices"][0]["message"]
+    assert custom["reasoning"] == "a b"
+    for asked, expected in (
+        ({"reasoning": {"effort": "high"}}, REASONING_TEXT),
+        ({"reasoning": {"max_tokens": 100}}, REASONING_TEXT),
+        ({"include_reasoning": True}, REASONING_TEXT),
+        ({"reasoning": {"effort": "none"}}, None),
+        ({"reasoning": {"enabled": False}}, None),
+        ({"reasoning": {"effort": "low", "exclude": True}}, None),
+        ({}, None),
+    ):
+        assert chat(client, upstream, **asked).json()["choices"][0]["message"]["reasoning"] == expected, asked
+
+    _, _, frames = stream_chat(client, upstream, reasoning={"enabled": True}, stream_options={"include_usage": True})
+    chunks = [json.loads(f) for f in frames[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert "".join(d.get("reasoning", "") for d in deltas) == REASONING_TEXT
+    assert "".join(d.get("content") or "" for d in deltas) == completion_text(5)
+    first_content = next(i for i, d in enumerate(deltas) if d.get("content"))
+    assert all("reasoning" in d for d in deltas[:first_content])
+    assert chunks[-1]["usage"]["completion_tokens_details"] == {"reasoning_tokens": words}
+
+    _, _, frames = stream_chat(client, upstream, tools=TOOLS, fake={"tool_call": True, "reasoning": True})
+    deltas = [json.loads(f)["choices"][0]["delta"] for f in frames[:-1]]
+    assert "".join(d.get("reasoning", "") for d in deltas) == REASONING_TEXT
+    assert any("tool_calls" in d for d in deltas)
+    signed = chat(client, upstream, tools=TOOLS, fake={"tool_call": True, "reasoning": True}).json()
+    details = signed["choices"][0]["message"]["reasoning_details"]
+    assert [d["type"] for d in details] == ["reasoning.text", "reasoning.encrypted"]
+    assert [d["index"] for d in details] == [0, 1]
 
 
 def test_unknown_or_mistyped_knob_is_a_400(client: httpx.Client, upstream: FakeUpstreamHandle) -> None:

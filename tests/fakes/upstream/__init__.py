@@ -24,7 +24,11 @@ least 1); the completion is ``chunks`` words "chunk0 chunk1 ..." and completion_
 cost = prompt_tokens * 1e-6 + completion_tokens * 2e-6 dollars (``fake_cost``), the catalogue's
 prices. Knobs (``knobs.py``), server-wide or per request in a top-level body field ``"fake": {...}``:
 latency_ms, chunks, chunk_delay_ms, status, error_message, error_metadata, error_200_whitespace,
-fail_after_chunks, mid_stream_error, hang, drop, split_frames, headers, cost, usage, system_fingerprint.
+fail_after_chunks, mid_stream_error, hang, drop, split_frames, headers, cost, usage, system_fingerprint,
+tool_call, reasoning. ``tool_call`` answers a request that has ``tools`` (and no ``tool`` message yet) with
+a call, id ``call_<hex>`` and a ``reasoning_details`` signature ``sig-<hex>`` (``planned_tool_call``); its
+stream splits the arguments over two frames. ``reasoning`` (or a request asking for reasoning) adds
+``message.reasoning`` / ``delta.reasoning`` words, counted in completion_tokens and reasoning_tokens.
 Model names ``fake/error-NNN`` and ``fake/hang`` trigger the same as status=NNN and hang=true.
 
 Measured with wrk 4.1 on this project's 2-core machine, the fake pinned to core 0 and wrk to core 1
@@ -43,12 +47,15 @@ from .knobs import KNOB_DEFAULTS, KNOBS
 from .payloads import (
     CHAT_MODELS,
     EMBEDDING_MODELS,
+    REASONING_TEXT,
     completion_text,
     completion_words,
     count_input_tokens,
     count_prompt_tokens,
     embedding_vector,
     fake_cost,
+    planned_tool_call,
+    reasoning_words,
 )
 
 __all__ = [
@@ -56,6 +63,7 @@ __all__ = [
     "EMBEDDING_MODELS",
     "KNOBS",
     "KNOB_DEFAULTS",
+    "REASONING_TEXT",
     "FakeUpstreamHandle",
     "RecordedRequest",
     "completion_text",
@@ -64,5 +72,7 @@ __all__ = [
     "count_prompt_tokens",
     "embedding_vector",
     "fake_cost",
+    "planned_tool_call",
+    "reasoning_words",
     "start_fake_upstream",
 ]

@@ -25,6 +25,17 @@ KNOBS: dict[str, tuple[Any, tuple[type, ...], str]] = {
     "cost": (None, (int, float, _NONE), "replaces usage.cost (dollars)"),
     "usage": (None, (dict, _NONE), "merged over the usage object, any JSON values: {'cost': -5, 'prompt_tokens': 'x'}"),
     "system_fingerprint": (None, (str, _NONE), "a string adds system_fingerprint to chat bodies"),
+    "tool_call": (
+        None,
+        (bool, dict, _NONE),
+        "chat with tools and no tool message yet: a tool call (finish_reason tool_calls) signed in reasoning_details;"
+        " {'name': 'get_weather', 'arguments': {...} or raw text}, true = the first tool with {}",
+    ),
+    "reasoning": (
+        False,
+        (bool, str),
+        "chat: reasoning text (delta.reasoning); true = REASONING_TEXT; also on when asked",
+    ),
 }
 
 KNOB_DEFAULTS: dict[str, Any] = {name: spec[0] for name, spec in KNOBS.items()}

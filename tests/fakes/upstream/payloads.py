@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import json
 import os
 import struct
 import time
@@ -383,3 +384,92 @@ EMBEDDING_MODELS = [
         completion_price="0",
     ),
 ]
+
+
+# ---- reasoning and tool calls (knobs "reasoning" and "tool_call") ------------------------------
+
+REASONING_TEXT = "Thinking it over."
+
+
+def reasoning_words(text: str) -> list[str]:
+    """The streamed reasoning deltas; one reasoning token each (added to completion_tokens)."""
+    words = text.split(" ")
+    return [word if i == 0 else " " + word for i, word in enumerate(words)]
+
+
+def requested_reasoning(body: dict[str, Any], knob: bool | str) -> str | None:
+    """The reasoning text to answer with: the knob's, or REASONING_TEXT when the request asks for
+    reasoning (``reasoning`` not disabled, not excluded; or ``include_reasoning: true``)."""
+    if isinstance(knob, str):
+        return knob or None
+    if knob:
+        return REASONING_TEXT
+    asked = body.get("reasoning")
+    if isinstance(asked, dict):
+        off = asked.get("enabled") is False or asked.get("effort") == "none" or asked.get("exclude") is True
+        return None if off else REASONING_TEXT
+    return REASONING_TEXT if body.get("include_reasoning") is True else None
+
+
+def planned_tool_call(body: dict[str, Any], knob: bool | dict[str, Any] | None) -> dict[str, str] | None:
+    """The call to answer with, or None: needs the knob, tools in the request and no tool result yet.
+
+    ``id`` and the signature are pure functions of the name and the argument text:
+    ``call_<12 hex>`` and ``sig-<16 hex>`` of sha256(name + "\\n" + arguments)."""
+    if knob is None or knob is False:
+        return None
+    tools = body.get("tools")
+    messages = body.get("messages")
+    if not isinstance(tools, list) or not tools or not isinstance(messages, list):
+        return None
+    if any(isinstance(m, dict) and m.get("role") == "tool" for m in messages):
+        return None
+    spec = knob if isinstance(knob, dict) else {}
+    name = spec.get("name")
+    if not isinstance(name, str):
+        first = tools[0].get("function") if isinstance(tools[0], dict) else None
+        name = first.get("name") if isinstance(first, dict) and isinstance(first.get("name"), str) else "tool"
+    arguments = spec.get("arguments", {})
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, separators=(",", ":"))
+    digest = hashlib.sha256(f"{name}\n{arguments}".encode()).hexdigest()
+    return {"id": f"call_{digest[:12]}", "name": name, "arguments": arguments, "signature": f"sig-{digest[:16]}"}
+
+
+def tool_call_details(call: dict[str, str], reasoning: str | None) -> list[dict[str, Any]]:
+    """OpenRouter's reasoning_details for a Gemini tool call: the thought text, then the signature."""
+    details: list[dict[str, Any]] = []
+    if reasoning:
+        details.append({"type": "reasoning.text", "text": reasoning, "format": "google-gemini-v1", "index": 0})
+    details.append(
+        {
+            "type": "reasoning.encrypted",
+            "data": call["signature"],
+            "id": call["id"],
+            "format": "google-gemini-v1",
+            "index": len(details),
+        }
+    )
+    return details
+
+
+def add_reasoning(completion: dict[str, Any], reasoning: str) -> None:
+    completion["choices"][0]["message"]["reasoning"] = reasoning
+
+
+def add_tool_call(completion: dict[str, Any], call: dict[str, str], reasoning: str | None) -> None:
+    choice = completion["choices"][0]
+    choice["finish_reason"] = choice["native_finish_reason"] = "tool_calls"
+    message = choice["message"]
+    message["content"] = ""
+    message["tool_calls"] = [
+        {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}
+    ]
+    message["reasoning_details"] = tool_call_details(call, reasoning)
+
+
+def count_reasoning(usage_: dict[str, Any], reasoning_tokens: int, override: dict[str, Any] | None) -> dict[str, Any]:
+    """``usage_`` (already counting them in completion_tokens) with its reasoning_tokens set."""
+    if reasoning_tokens and not (override and "completion_tokens_details" in override):
+        usage_["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return usage_

@@ -249,6 +249,8 @@ class FakeUpstream:
             raise Reject(400, "model: expected a string")
         prompt_tokens = p.count_prompt_tokens(messages)
         chunks = knobs["chunks"]
+        reasoning = p.requested_reasoning(body, knobs["reasoning"])
+        call = p.planned_tool_call(body, knobs["tool_call"])
         if body.get("stream") is True:
             options = body.get("stream_options")
             usage_flag = body.get("usage")
@@ -256,6 +258,7 @@ class FakeUpstream:
                 isinstance(usage_flag, dict) and usage_flag.get("include") is True
             )
             stream = _Stream(self, req, knobs, model, prompt_tokens, include_usage)
+            stream.reasoning, stream.tool_call = reasoning, call
             return stream.run
         completion = p.chat_completion(
             gen_id=p.new_id(),
@@ -265,6 +268,8 @@ class FakeUpstream:
             usage_=p.usage(prompt_tokens, chunks, knobs["cost"], knobs["usage"]),
             fingerprint=knobs["system_fingerprint"],
         )
+        if reasoning is not None or call is not None:
+            _reason_and_call(completion, reasoning, call, prompt_tokens, chunks, knobs)
         return json_response(200, completion, req.keep_alive, knobs["headers"])
 
     def _embeddings(self, req: Request, body: dict[str, Any], knobs: dict[str, Any]) -> Result:
@@ -359,6 +364,24 @@ def _model_trigger(model: str) -> dict[str, Any]:
     return {}
 
 
+def _reason_and_call(
+    completion: dict[str, Any],
+    reasoning: str | None,
+    call: dict[str, str] | None,
+    prompt_tokens: int,
+    chunks: int,
+    knobs: dict[str, Any],
+) -> None:
+    """The knobs "reasoning" and "tool_call" on a non-streamed completion; reasoning words count as tokens."""
+    if reasoning is not None:
+        p.add_reasoning(completion, reasoning)
+        thought_tokens = len(p.reasoning_words(reasoning))
+        usage = p.usage(prompt_tokens, chunks + thought_tokens, knobs["cost"], knobs["usage"])
+        completion["usage"] = p.count_reasoning(usage, thought_tokens, knobs["usage"])
+    if call is not None:
+        p.add_tool_call(completion, call, reasoning)
+
+
 @lru_cache(maxsize=64)
 def _completion_text(chunks: int) -> str:
     return p.completion_text(chunks)
@@ -366,6 +389,9 @@ def _completion_text(chunks: int) -> str:
 
 class _Stream:
     """One streamed chat completion: an SSE body in HTTP chunks, one SSE frame per chunk."""
+
+    reasoning: str | None = None  # knob "reasoning": delta.reasoning frames before the content
+    tool_call: dict[str, str] | None = None  # knob "tool_call": a streamed call instead of the content
 
     def __init__(
         self,
@@ -420,6 +446,14 @@ class _Stream:
         extra = knobs["headers"]
         conn.write(head(200, b"text/event-stream", length=None, keep_alive=self.req.keep_alive, extra=extra))
         await self._send(conn, b": OPENROUTER PROCESSING\n\n")
+        thought_tokens = 0
+        if self.reasoning is not None:
+            for word in p.reasoning_words(self.reasoning):
+                thought_tokens += 1
+                await self._send(conn, sse_frame(self._chunk({"role": "assistant", "reasoning": word})))
+        if self.tool_call is not None:
+            await self._stream_tool_call(conn, self.tool_call, len(words) + thought_tokens, thought_tokens)
+            return
         for index, word in enumerate([*words, None]):
             if fail_after is not None and index >= fail_after:
                 conn.streaming = False  # the fake hung up; the client did not abort
@@ -434,11 +468,38 @@ class _Stream:
             if word is None:
                 await self._send(conn, sse_frame(self._chunk({"role": "assistant", "content": ""}, "stop")))
                 if self.include_usage:
-                    usage = p.usage(self.prompt_tokens, len(words), knobs["cost"], knobs["usage"])
+                    usage = p.usage(self.prompt_tokens, len(words) + thought_tokens, knobs["cost"], knobs["usage"])
+                    usage = p.count_reasoning(usage, thought_tokens, knobs["usage"])
                     await self._send(conn, sse_frame({**self._chunk(None), "usage": usage}))
                 break
             delta = {"role": "assistant", "content": word} if index == 0 else {"content": word}
             await self._send(conn, sse_frame(self._chunk(delta)))
+        await self._send(conn, b"data: [DONE]\n\n")
+        conn.write(b"0\r\n\r\n")
+        conn.streaming = False
+        self.app.completed_streams += 1
+
+    async def _stream_tool_call(
+        self, conn: Connection, call: dict[str, str], completion_tokens: int, thought_tokens: int
+    ) -> None:
+        """The call's head (with its reasoning_details), the arguments in two or more pieces, the finish,
+        usage, [DONE]. The failure knobs (fail_after_chunks, mid_stream_error) play no part here."""
+        head = {"index": 0, "id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": ""}}
+        delta = {"role": "assistant", "content": "", "tool_calls": [head]}
+        delta["reasoning_details"] = p.tool_call_details(call, None)
+        await self._send(conn, sse_frame(self._chunk(delta)))
+        arguments = call["arguments"]
+        cut = max(1, len(arguments) // 2)
+        for piece in (arguments[:cut], arguments[cut:]):
+            await self._send(
+                conn, sse_frame(self._chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+            )
+        await self._send(conn, sse_frame(self._chunk({}, "tool_calls")))
+        if self.include_usage:
+            knobs = self.knobs
+            usage = p.usage(self.prompt_tokens, completion_tokens, knobs["cost"], knobs["usage"])
+            usage = p.count_reasoning(usage, thought_tokens, knobs["usage"])
+            await self._send(conn, sse_frame({**self._chunk(None), "usage": usage}))
         await self._send(conn, b"data: [DONE]\n\n")
         conn.write(b"0\r\n\r\n")
         conn.streaming = False
