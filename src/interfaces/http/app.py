@@ -9,6 +9,8 @@ from litestar.config.cors import CORSConfig
 
 from interfaces.http.credits import routes as credits
 from interfaces.http.credits.errors import CREDITS_ERRORS
+from interfaces.http.gemini import routes as gemini
+from interfaces.http.gemini.presenter import GEMINI_ERRORS
 from interfaces.http.injection import attach_container
 from interfaces.http.openai.errors import OPENAI_ERRORS
 from interfaces.http.openai.routes import OpenAIController
@@ -44,6 +46,11 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         Router(path=prefix, route_handlers=[OpenAIController], exception_handlers=openai_errors)  # type: ignore[arg-type]
         for prefix in OPENAI_PREFIXES
     ]
+    gemini_errors = exception_handlers(always(GEMINI_ERRORS))
+    routers += [
+        Router(path=prefix, route_handlers=[gemini.GeminiController], exception_handlers=gemini_errors)  # type: ignore[arg-type]
+        for prefix in gemini.PREFIXES
+    ]
     routers.append(
         Router(
             path="/",
@@ -55,7 +62,9 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         route_handlers=[*routers, OpsController],
         # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
         # family whose paths it resembles.
-        exception_handlers=exception_handlers(by_path([(credits.owns, CREDITS_ERRORS)], OPENAI_ERRORS)),  # type: ignore[arg-type]
+        exception_handlers=exception_handlers(
+            by_path([(gemini.owns, GEMINI_ERRORS), (credits.owns, CREDITS_ERRORS)], OPENAI_ERRORS)
+        ),  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=max_body_bytes,
         openapi_config=OPENAPI_CONFIG,  # built at the first GET /openapi.json, off the hot path
