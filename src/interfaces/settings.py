@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_UPSTREAM = "https://openrouter.ai/api/v1"
+DEFAULT_MODERATION_URL = "https://api.openai.com/v1"  # OpenRouter has no /moderations
 
 
 class SettingsError(ValueError):
@@ -33,6 +34,9 @@ class Settings:
     access_log: bool = False
     lease_seconds: float = 30.0
     metrics_max_models: int = 100
+    moderation_url: str = DEFAULT_MODERATION_URL
+    moderation_api_key: str | None = None
+    image_ttl_seconds: float = 3600.0
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -136,6 +140,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         access_log=(env.get("SLUICE_ACCESS_LOG") or "").lower() in {"1", "true", "yes"},
         lease_seconds=_lease_seconds(env),
         metrics_max_models=_int(env, "SLUICE_METRICS_MAX_MODELS", 100, 0, 10_000),
+        moderation_url=_moderation_url(env),
+        moderation_api_key=_moderation_api_key(env),
+        image_ttl_seconds=_image_ttl_seconds(env),
     )
 
 
@@ -145,4 +152,43 @@ def _lease_seconds(env: Mapping[str, str]) -> float:
     value = _float(env, "SLUICE_LEASE_SECONDS", 30.0)
     if value > 40:
         raise SettingsError(f"SLUICE_LEASE_SECONDS must be at most 40, got {value:g}")
+    return value
+
+
+def _moderation_url(env: Mapping[str, str]) -> str:
+    url = _url(env, "SLUICE_MODERATION_URL", DEFAULT_MODERATION_URL, ("http://", "https://"))
+    assert url is not None
+    return url.rstrip("/")
+
+
+def _moderation_api_key(env: Mapping[str, str]) -> str | None:
+    key = env.get("SLUICE_MODERATION_API_KEY") or None
+    if key is None and _moderation_url(env) == DEFAULT_MODERATION_URL:
+        # OpenAI's own variable, but only for OpenAI's URL: a key never goes to a server it was not made for.
+        key = env.get("OPENAI_API_KEY") or None
+    return key
+
+
+MODERATION_KEY_MISSING = (
+    "Moderation is not configured on this gateway: the operator must set SLUICE_MODERATION_API_KEY "
+    "(or OPENAI_API_KEY) to reach OpenAI's moderation API, or SLUICE_MODERATION_URL to use another "
+    "OpenAI-compatible moderation server."
+)
+
+
+def moderation_unconfigured(settings: Settings) -> str | None:
+    """Why moderation cannot work (the message its calls answer 503 with), or None when it can.
+
+    Only OpenAI's own URL needs a key: another server set by SLUICE_MODERATION_URL may need none.
+    """
+    if settings.moderation_api_key is None and settings.moderation_url == DEFAULT_MODERATION_URL:
+        return MODERATION_KEY_MISSING
+    return None
+
+
+def _image_ttl_seconds(env: Mapping[str, str]) -> float:
+    # How long a generated image's URL works (OpenAI's last an hour); at most a week, to bound the table.
+    value = _float(env, "SLUICE_IMAGE_TTL_SECONDS", 3600.0)
+    if value > 7 * 24 * 3600:
+        raise SettingsError(f"SLUICE_IMAGE_TTL_SECONDS must be at most 604800 (a week), got {value:g}")
     return value

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -28,6 +31,7 @@ from tests.fakes.upstream import (
     start_fake_upstream,
 )
 from tests.fakes.upstream.handle import REPO_ROOT
+from tests.fakes.upstream.payloads import IMAGE_COLOR, IMAGE_TEXT, IMAGE_TOKENS
 
 MESSAGES = [
     {"role": "system", "content": "You are terse."},
@@ -498,6 +502,91 @@ def test_server_wide_knobs_from_the_helper_and_configure(client: httpx.Client) -
 def test_helper_rejects_an_unknown_knob() -> None:
     with pytest.raises(ValueError, match="unknown knob"):
         start_fake_upstream(lantency_ms=3)
+
+
+# ---- image generation ----------------------------------------------------------------------------
+
+IMAGE_MODEL = "google/gemini-2.5-flash-image"
+
+
+def _decoded_png(url: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix)
+    return base64.b64decode(url[len(prefix) :], validate=True)
+
+
+def _png_pixels(png: bytes) -> tuple[int, int, bytes]:
+    """Width, height and raw scanlines of a PNG, checking every chunk's CRC on the way."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
+        assert crc == zlib.crc32(kind + data)
+        chunks[kind] = chunks.get(kind, b"") + data
+        pos += 12 + length
+    assert set(chunks) == {b"IHDR", b"IDAT", b"IEND"}
+    width, height, depth, colour, _, _, _ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert (depth, colour) == (8, 2)
+    return width, height, zlib.decompress(chunks[b"IDAT"])
+
+
+@pytest.mark.parametrize("model", [IMAGE_MODEL, "qwen/qwen3-32b"])
+def test_image_modality_answers_with_a_real_png(client: httpx.Client, upstream: FakeUpstreamHandle, model: str) -> None:
+    response = chat(client, upstream, model=model, modalities=["image", "text"], image_config={"aspect_ratio": "16:9"})
+
+    assert response.status_code == 200
+    body = response.json()
+    message = body["choices"][0]["message"]
+    assert message["content"] == IMAGE_TEXT
+    [image] = message["images"]
+    assert image["type"] == "image_url"
+    png = _decoded_png(image["image_url"]["url"])
+    width, height, rows = _png_pixels(png)
+    assert (width, height) == (8, 8)
+    assert rows == (b"\x00" + bytes(IMAGE_COLOR) * 8) * 8
+    assert body["usage"]["completion_tokens"] == IMAGE_TOKENS
+    assert body["usage"]["completion_tokens_details"]["image_tokens"] == IMAGE_TOKENS
+    assert body["usage"]["cost"] == fake_cost(PROMPT_TOKENS, IMAGE_TOKENS)
+
+
+def test_without_the_image_modality_the_image_model_writes_text(
+    client: httpx.Client, upstream: FakeUpstreamHandle
+) -> None:
+    for extra in ({}, {"modalities": ["text"]}, {"modalities": "image"}):
+        message = chat(client, upstream, model=IMAGE_MODEL, **extra).json()["choices"][0]["message"]
+        assert "images" not in message
+        assert message["content"] == completion_text(5)
+
+
+def test_images_stream_in_their_own_delta(client: httpx.Client, upstream: FakeUpstreamHandle) -> None:
+    _, _, frames = stream_chat(
+        client, upstream, model=IMAGE_MODEL, modalities=["image", "text"], stream_options={"include_usage": True}
+    )
+
+    assert frames[-1] == "[DONE]"
+    chunks = [json.loads(frame) for frame in frames[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert deltas[0] == {"role": "assistant", "content": IMAGE_TEXT}
+    assert deltas[1]["content"] == ""
+    [image] = deltas[1]["images"]
+    assert _png_pixels(_decoded_png(image["image_url"]["url"]))[:2] == (8, 8)
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["usage"]["completion_tokens"] == IMAGE_TOKENS
+    assert chunks[-1]["usage"]["cost"] == fake_cost(PROMPT_TOKENS, IMAGE_TOKENS)
+
+
+def test_image_answers_honour_the_knobs(client: httpx.Client, upstream: FakeUpstreamHandle) -> None:
+    priced = chat(client, upstream, modalities=["image"], fake={"cost": 0.04}).json()
+    failed = chat(client, upstream, modalities=["image"], fake={"status": 503})
+    _, _, frames = stream_chat(client, upstream, modalities=["image"], fake={"mid_stream_error": True})
+
+    assert priced["usage"]["cost"] == 0.04
+    assert failed.status_code == 503
+    assert json.loads(frames[0])["choices"][0]["delta"]["content"] == IMAGE_TEXT
+    assert "error" in json.loads(frames[1])  # cut after the text, before the image
+    assert not any("images" in frame for frame in frames)
 
 
 # ---- other endpoints ------------------------------------------------------------------------------

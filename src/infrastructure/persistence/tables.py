@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from advanced_alchemy.base import CommonTableAttributes, create_registry
 from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # A registry of our own (with advanced-alchemy's naming convention and type map), so that no other
@@ -134,6 +134,23 @@ class UsageTotalsRow(Base):
     charged_micros: Mapped[int] = mapped_column(BigInteger)
 
 
+class ImageRow(Base):
+    """A generated image, served at /images/<token> until it expires (see domain/images.py).
+
+    No foreign key to accounts: like usage records, an image row is written on the request path and
+    must not fail for a reason that has nothing to do with the image; account_id is for attribution.
+    """
+
+    __tablename__ = "images"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    account_id: Mapped[str] = mapped_column(_ID)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
+
+
 def _table(row: Any) -> Table:
     return cast(Table, row.__table__)
 
@@ -145,3 +162,4 @@ credit_entries = _table(CreditEntryRow)
 credit_leases = _table(CreditLeaseRow)
 usage_records = _table(UsageRecordRow)
 usage_totals = _table(UsageTotalsRow)
+images = _table(ImageRow)

@@ -19,6 +19,11 @@ Endpoints, under both ``/api/v1`` and ``/v1``: POST chat/completions (JSON or SS
 GET embeddings/models, POST embeddings, POST moderations. Control: GET|DELETE /_fake/requests,
 GET /_fake/stats, GET|PUT|DELETE /_fake/config.
 
+A chat request with "image" among its ``modalities`` (any model) is answered as OpenRouter answers
+image generation: the text "Here is your image." and one 8x8 PNG as a data URL in
+``message.images`` (streamed: the text, then ``delta.images`` in a frame of its own); the image
+counts ``IMAGE_TOKENS`` (1290) completion tokens, priced like any other.
+
 Numbers, all deterministic (``payloads.py``): prompt_tokens = characters of message text // 4 (at
 least 1); the completion is ``chunks`` words "chunk0 chunk1 ..." and completion_tokens = chunks;
 cost = prompt_tokens * 1e-6 + completion_tokens * 2e-6 dollars (``fake_cost``), the catalogue's

@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import time
+import zlib
 from typing import Any
 
 PROVIDER = "Fake"
@@ -473,3 +474,48 @@ def count_reasoning(usage_: dict[str, Any], reasoning_tokens: int, override: dic
     if reasoning_tokens and not (override and "completion_tokens_details" in override):
         usage_["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
     return usage_
+# ---- image generation: a chat request with "image" among its "modalities" ---------------------------
+
+IMAGE_TEXT = "Here is your image."
+IMAGE_TOKENS = 1290  # completion tokens per image, as Gemini reports a 1024x1024 image
+IMAGE_COLOR = (0x2E, 0x86, 0xDE)
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid PNG of one solid colour (8-bit RGB, no interlace)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + bytes(rgb) * width  # filter type 0, then the pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+IMAGE_PNG = _png(8, 8, IMAGE_COLOR)
+IMAGE_DATA_URL = "data:image/png;base64," + base64.b64encode(IMAGE_PNG).decode("ascii")
+
+
+def wants_image(body: dict[str, Any]) -> bool:
+    """OpenRouter draws when the request asks for the image modality (any model, here)."""
+    modalities = body.get("modalities")
+    return isinstance(modalities, list) and "image" in modalities
+
+
+def image_parts() -> list[dict[str, Any]]:
+    """The ``images`` of an assistant message (or of a stream's delta): one PNG as a data URL."""
+    return [{"type": "image_url", "image_url": {"url": IMAGE_DATA_URL}}]
+
+
+def image_usage(
+    prompt_tokens: int, cost: float | None = None, override: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Usage of one image answer: the image's tokens are completion tokens, priced as such."""
+    body = usage(prompt_tokens, IMAGE_TOKENS, cost)
+    body["completion_tokens_details"] = {"reasoning_tokens": 0, "image_tokens": IMAGE_TOKENS}
+    return {**body, **(override or {})}

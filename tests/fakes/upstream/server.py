@@ -257,9 +257,11 @@ class FakeUpstream:
             include_usage = (isinstance(options, dict) and options.get("include_usage") is True) or (
                 isinstance(usage_flag, dict) and usage_flag.get("include") is True
             )
-            stream = _Stream(self, req, knobs, model, prompt_tokens, include_usage)
+            stream = _Stream(self, req, knobs, model, prompt_tokens, include_usage, images=p.wants_image(body))
             stream.reasoning, stream.tool_call = reasoning, call
             return stream.run
+        if p.wants_image(body):
+            return json_response(200, _image_completion(model, prompt_tokens, knobs), req.keep_alive, knobs["headers"])
         completion = p.chat_completion(
             gen_id=p.new_id(),
             model=model,
@@ -387,6 +389,20 @@ def _completion_text(chunks: int) -> str:
     return p.completion_text(chunks)
 
 
+def _image_completion(model: str, prompt_tokens: int, knobs: dict[str, Any]) -> dict[str, Any]:
+    """OpenRouter's answer to an image request: a line of text, and the image in ``message.images``."""
+    completion = p.chat_completion(
+        gen_id=p.new_id(),
+        model=model,
+        created=int(time.time()),
+        text=p.IMAGE_TEXT,
+        usage_=p.image_usage(prompt_tokens, knobs["cost"], knobs["usage"]),
+        fingerprint=knobs["system_fingerprint"],
+    )
+    completion["choices"][0]["message"]["images"] = p.image_parts()
+    return completion
+
+
 class _Stream:
     """One streamed chat completion: an SSE body in HTTP chunks, one SSE frame per chunk."""
 
@@ -401,6 +417,7 @@ class _Stream:
         model: str,
         prompt_tokens: int,
         include_usage: bool,
+        images: bool = False,
     ) -> None:
         self.app = app
         self.req = req
@@ -408,6 +425,7 @@ class _Stream:
         self.model = model
         self.prompt_tokens = prompt_tokens
         self.include_usage = include_usage
+        self.images = images  # the text, then the image alone in its own delta (as OpenRouter streams it)
         self.gen_id = p.new_id()
         self.created = int(time.time())
         self.delay = knobs["chunk_delay_ms"] / 1000
@@ -437,7 +455,7 @@ class _Stream:
 
     async def run(self, conn: Connection) -> None:
         knobs = self.knobs
-        words = p.completion_words(knobs["chunks"])
+        words = [p.IMAGE_TEXT, ""] if self.images else p.completion_words(knobs["chunks"])
         fail_after = knobs["fail_after_chunks"]
         mid_error = knobs["mid_stream_error"]
         error_after = None if mid_error is False else len(words) // 2 if mid_error is True else mid_error
@@ -468,11 +486,16 @@ class _Stream:
             if word is None:
                 await self._send(conn, sse_frame(self._chunk({"role": "assistant", "content": ""}, "stop")))
                 if self.include_usage:
-                    usage = p.usage(self.prompt_tokens, len(words) + thought_tokens, knobs["cost"], knobs["usage"])
-                    usage = p.count_reasoning(usage, thought_tokens, knobs["usage"])
+                    if self.images:
+                        usage = p.image_usage(self.prompt_tokens, knobs["cost"], knobs["usage"])
+                    else:
+                        usage = p.usage(self.prompt_tokens, len(words) + thought_tokens, knobs["cost"], knobs["usage"])
+                        usage = p.count_reasoning(usage, thought_tokens, knobs["usage"])
                     await self._send(conn, sse_frame({**self._chunk(None), "usage": usage}))
                 break
             delta = {"role": "assistant", "content": word} if index == 0 else {"content": word}
+            if self.images and index == len(words) - 1:
+                delta["images"] = p.image_parts()
             await self._send(conn, sse_frame(self._chunk(delta)))
         await self._send(conn, b"data: [DONE]\n\n")
         conn.write(b"0\r\n\r\n")

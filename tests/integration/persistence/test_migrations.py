@@ -15,6 +15,7 @@ TABLES = {
     "api_keys",
     "credit_entries",
     "credit_leases",
+    "images",
     "usage_records",
     "usage_totals",
     "alembic_version",
@@ -65,3 +66,20 @@ async def test_sqlite_database_directory_is_created(tmp_path: Path) -> None:
     target = tmp_path / "fresh" / "volume" / "sluice.db"
     await migrate(f"sqlite:///{target}")
     assert target.exists()
+
+
+async def test_images_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    from alembic import command
+
+    await migrate(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0002"))
+        async with engine.connect() as conn:
+            assert "images" not in await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+    await migrate(database_url)
+    tables, version, diff = await _state(database_url)
+    assert tables == TABLES and version == _head() and diff == []
