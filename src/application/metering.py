@@ -4,7 +4,7 @@ import itertools
 import logging
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from application.gateway_request import GatewayRequest
@@ -187,8 +187,12 @@ class Meter:
         http_status: int,
         usage: Usage | None = None,
         generated_chars: int = 0,
+        units: int | None = None,
     ) -> Settlement:
-        """Closes the request exactly once: charges what it cost, or releases it when it failed."""
+        """Closes the request exactly once: charges what it cost, or releases it when it failed.
+
+        `units`: how many of what the tariff counts (images) were served, when fewer than asked for.
+        """
         if self._unsettled.pop(admission.request_id, None) is None:
             return Settlement(Usage(), 0)  # settled already (a retry, or shutdown got there first)
         principal, request = admission.principal, admission.request
@@ -203,7 +207,8 @@ class Meter:
                 cost = cost_from_catalog(admission.model, usage) or 0
                 usage = Usage(usage.prompt_tokens, usage.completion_tokens, cost)
             # Whatever the upstream claimed, a request never gives credit back.
-            charged = max(0, charge_micros(principal.plan, cost, request.tariff))
+            tariff = request.tariff if units is None else replace(request.tariff, images=units)
+            charged = max(0, charge_micros(principal.plan, cost, tariff))
         # The record first: it says which lease paid, which is what returns a lease whose process died.
         record = UsageRecord(
             id=admission.request_id,

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from domain.errors import DomainError
+from domain.errors import InputFlagged
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,17 +13,6 @@ class ModerationVerdict:
 
 
 NOT_FLAGGED = ModerationVerdict(False)
-
-
-class ContentFlagged(DomainError):
-    """The input was flagged by moderation and the caller's plan does not let flagged input through."""
-
-    code = "content_policy_violation"
-
-    def __init__(self, message: str, categories: tuple[str, ...] = (), param: str | None = None) -> None:
-        super().__init__(message)
-        self.categories = categories
-        self.param = param
 
 
 def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
@@ -36,13 +25,7 @@ def combine(verdicts: Iterable[ModerationVerdict]) -> ModerationVerdict:
     return ModerationVerdict(flagged, tuple(categories))
 
 
-def refuse_flagged(verdict: ModerationVerdict, param: str | None = "messages") -> None:
-    """Raises ContentFlagged for a flagged verdict; does nothing otherwise."""
-    if not verdict.flagged:
-        return
-    named = f" for {', '.join(verdict.categories)}" if verdict.categories else ""
-    raise ContentFlagged(
-        f"Your input was flagged by moderation{named}; this gateway does not forward flagged input.",
-        verdict.categories,
-        param,
-    )
+def refuse_flagged(verdict: ModerationVerdict) -> None:
+    """Raises InputFlagged for a flagged verdict; does nothing otherwise."""
+    if verdict.flagged:
+        raise InputFlagged(verdict.categories or ("unspecified",))

@@ -14,7 +14,7 @@ from application.ports.upstream import UpstreamError
 from domain.errors import InvalidRequest
 from domain.images import ImageAsk, sniff_media_type
 from domain.pricing import Usage
-from interfaces.http.images_wire import images_from_reply, images_response, parse_image_request, upstream_chat_body
+from interfaces.http.openai.images_wire import images_from_reply, images_response, parse_image_request, upstream_chat_body
 
 
 def _png(width: int = 2, height: int = 2) -> bytes:
@@ -177,8 +177,8 @@ def test_the_longest_prompt_is_accepted_and_a_rejected_value_is_quoted_short() -
     assert len(parse_image_request(_body(prompt="é" * 4000)).prompt) == 4000
     with pytest.raises(InvalidRequest) as caught:
         parse_image_request(_body(size="9" * 500))
-    assert len(caught.value.message) < 250
-    assert "1024x1024" in caught.value.message
+    assert len(caught.value.detail) < 250
+    assert "1024x1024" in caught.value.detail
 
 
 def test_stream_false_is_fine() -> None:

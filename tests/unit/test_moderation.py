@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from application.ports.upstream import UpstreamError, UpstreamReply
-from domain.errors import InvalidRequest
-from domain.moderation import NOT_FLAGGED, ContentFlagged, ModerationVerdict, combine, refuse_flagged
+from domain.errors import InputFlagged, InvalidRequest
+from domain.moderation import NOT_FLAGGED, ModerationVerdict, combine, refuse_flagged
 from infrastructure.upstream.moderation import OpenAIModerator
 from infrastructure.upstream.unconfigured import UnconfiguredUpstream
 from interfaces.http.moderation_wire import chat_texts
@@ -20,6 +20,7 @@ from interfaces.settings import (
     load_settings,
     moderation_unconfigured,
 )
+from interfaces.wording import describe
 from tests.fakes.image_store import InMemoryImageStore
 from tests.fakes.memory import EPOCH, FakeClock, FakeUpstream
 from tests.fakes.moderator import ScriptedModerator
@@ -111,14 +112,13 @@ def test_combine_and_refuse() -> None:
     assert verdict == ModerationVerdict(True, ("violence", "hate"))
     assert combine([]) == NOT_FLAGGED
     refuse_flagged(NOT_FLAGGED)
-    with pytest.raises(ContentFlagged) as caught:
+    with pytest.raises(InputFlagged) as caught:
         refuse_flagged(verdict)
-    assert caught.value.code == "content_policy_violation"
-    assert caught.value.param == "messages"
+    assert caught.value.code == "input_flagged"
     assert caught.value.categories == ("violence", "hate")
-    assert "violence, hate" in caught.value.message
-    with pytest.raises(ContentFlagged, match="flagged by moderation;"):
-        refuse_flagged(ModerationVerdict(True), param="prompt")
+    assert "violence, hate" in describe(caught.value)
+    with pytest.raises(InputFlagged):
+        refuse_flagged(ModerationVerdict(True))
 
 
 # ---- OpenAIModerator on a scripted upstream ---------------------------------------------------------

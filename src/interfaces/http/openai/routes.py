@@ -9,12 +9,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
 from application.ports.upstream import ModelCatalog
+from application.use_cases.generate_images import GenerateImages
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.money import micros_to_usd
 from interfaces.http.injection import inject
 from interfaces.http.openai.calls import ForwardModelCall, response_headers
 from interfaces.http.openai.errors import OPENAI_ERRORS, error_response
+from interfaces.http.openai.images import generate_images
 from interfaces.http.openai.stream import sse_body
 from interfaces.http.openai.wire import parse_chat, parse_embeddings, parse_moderations
 from interfaces.http.openapi import (
@@ -88,6 +90,14 @@ class OpenAIController(Controller):
     @inject
     async def embeddings(self, request: Request, forward: FromDishka[ForwardModelCall]) -> Response:
         return await forward(request, parse_embeddings)
+
+    @post("/images/generations", status_code=200)
+    @inject
+    async def images(
+        self, request: Request, forward: FromDishka[ForwardModelCall], generate: FromDishka[GenerateImages]
+    ) -> Response:
+        principal = await forward.caller(request)
+        return await generate_images(request, principal, generate, forward.telemetry)
 
     @post(
         "/moderations",
