@@ -38,7 +38,7 @@ def providers(settings: Settings) -> list[Provider]:
     ]
 
 
-def make_container(settings: Settings, *extra: Provider) -> AsyncContainer:
+def make_container(settings: Settings) -> AsyncContainer:
     # Read the gateway file now, not at first use: a bad one stops the start at once, with its name.
     config = load_config(settings.config_path)
-    return make_async_container(*providers(settings), *extra, context={Settings: settings, GatewayConfig: config})
+    return make_async_container(*providers(settings), context={Settings: settings, GatewayConfig: config})
