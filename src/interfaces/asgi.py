@@ -1,25 +1,25 @@
-"""The ASGI entry point: settings from the environment, adapters, container, app.
+"""The ASGI entry point: settings from the environment, the container, the app.
 
-`sluice serve` points uvicorn here (as a factory), so every worker process builds its own.
+`sluice serve` points uvicorn here (as a factory), so every worker process builds its own. The
+container builds the adapters as they are first needed and closes them when the app stops, after
+the Lifecycle's drain (`interfaces/providers`).
 """
 
 from litestar import Litestar
 
-from interfaces.container import build_container
 from interfaces.http.app import create_app
+from interfaces.lifecycle import Lifecycle
 from interfaces.logging_setup import configure_logging
-from interfaces.runtime import build_runtime
+from interfaces.providers import make_container
 from interfaces.settings import load_settings
 
 
 def create() -> Litestar:
     settings = load_settings()
     configure_logging(settings.log_level, access_log=settings.access_log)
-    runtime = build_runtime(settings)
-    container = build_container(runtime)
-    return create_app(
-        container,
-        max_body_bytes=settings.max_body_bytes,
-        on_startup=[runtime.start],
-        on_shutdown=[runtime.close],
-    )
+    container = make_container(settings)
+
+    async def start() -> None:
+        await (await container.get(Lifecycle)).start()
+
+    return create_app(container, max_body_bytes=settings.max_body_bytes, on_startup=[start])

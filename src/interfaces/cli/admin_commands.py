@@ -1,4 +1,4 @@
-"""The admin subcommands by (command, action): each builds the runtime, runs one use case, closes everything."""
+"""The admin subcommands by (command, action): each opens the container, runs one use case, closes everything."""
 
 import argparse
 from collections.abc import Awaitable, Callable

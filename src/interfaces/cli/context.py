@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer
 
-from interfaces.container import build_container
+from interfaces.lifecycle import Lifecycle
 from interfaces.migrations import run_migrations
-from interfaces.runtime import build_runtime
+from interfaces.providers import make_container
 from interfaces.settings import Settings
 
 
@@ -17,13 +17,14 @@ from interfaces.settings import Settings
 async def container(settings: Settings) -> AsyncIterator[AsyncContainer]:
     if os.environ.get("SLUICE_AUTO_MIGRATE", "1") != "0":
         await run_migrations(settings.database_url)
-    runtime = build_runtime(settings)
-    built = build_container(runtime)
+    built = make_container(settings)
     try:
+        # Not started (a command needs no housekeeping), but resolved: closing the container then
+        # drains what the command left (a credit lease, spend, usage records) before the adapters close.
+        await built.get(Lifecycle)
         yield built
     finally:
         await built.close()
-        await runtime.close()
 
 
 def say(message: str) -> None:

@@ -1,0 +1,45 @@
+"""Which adapter serves which port. The adapters are built (and closed) by the provider of their
+concern; a new port is one line here. The limits ports (`RateLimiter`, `SpendStore`) come straight
+from the limits provider, which picks Redis or in-process."""
+
+from dishka import Provider, Scope, alias, provide
+
+from application.credit_leases import LeasedCreditLedger
+from application.ports.accounts import AccountRepository
+from application.ports.api_keys import ApiKeyRepository
+from application.ports.clock import Clock
+from application.ports.credit_admin import CreditAdmin
+from application.ports.credits import CreditLedger
+from application.ports.leases import LeaseStore
+from application.ports.rate_limiter import SpendCounter
+from application.ports.telemetry import Telemetry
+from application.ports.upstream import ModelCatalog, Upstream
+from application.ports.usage import UsageQueries, UsageRecorder
+from application.spend_cache import CachedSpendCounter
+from infrastructure.clock import SystemClock
+from infrastructure.persistence.accounts import SqlAccountRepository
+from infrastructure.persistence.api_keys import SqlApiKeyRepository
+from infrastructure.persistence.credit_leases import SqlCreditLeases
+from infrastructure.persistence.credits import SqlCreditLedger
+from infrastructure.persistence.usage import SqlUsageQueries
+from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
+from infrastructure.telemetry.prometheus import PrometheusTelemetry
+from infrastructure.upstream.catalog import CachedModelCatalog
+from infrastructure.upstream.openrouter import OpenRouterUpstream
+
+
+class PortsProvider(Provider):
+    scope = Scope.APP
+
+    clock = provide(SystemClock, provides=Clock)  # owns nothing, so it needs no provider of its own
+    accounts = alias(SqlAccountRepository, provides=AccountRepository)
+    keys = alias(SqlApiKeyRepository, provides=ApiKeyRepository)
+    leases = alias(SqlCreditLeases, provides=LeaseStore)
+    credit_admin = alias(SqlCreditLedger, provides=CreditAdmin)  # the durable ledger itself, for operators
+    ledger = alias(LeasedCreditLedger, provides=CreditLedger)  # requests spend through the leases
+    spend = alias(CachedSpendCounter, provides=SpendCounter)
+    usage = alias(SqlUsageQueries, provides=UsageQueries)
+    recorder = alias(MeteredUsageRecorder, provides=UsageRecorder)
+    upstream = alias(OpenRouterUpstream, provides=Upstream)
+    catalog = alias(CachedModelCatalog, provides=ModelCatalog)
+    telemetry = alias(PrometheusTelemetry, provides=Telemetry)

@@ -1,0 +1,53 @@
+"""The use cases (and the HTTP layer's shared forwarding step), one per process. A new use case is
+one `provide(...)` line here; what it needs comes from the ports."""
+
+from dishka import Provider, Scope, provide
+
+from application.plan_book import PlanBook
+from application.ports.accounts import AccountRepository
+from application.ports.api_keys import ApiKeyRepository
+from application.ports.clock import Clock
+from application.use_cases.account_report import DescribeAccount
+from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
+from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.credits import DeductCredits, GrantCredits
+from application.use_cases.leases import ListLeases, ReconcileLeases
+from application.use_cases.proxy_model_request import ProxyModelRequest
+from application.use_cases.stream_model_request import StreamModelRequest
+from application.use_cases.usage_stats import DescribeKey, GetAccountStats
+from application.use_cases.usage_summary import SummarizeUsage
+from interfaces.http.forwarding import ForwardModelCall
+from interfaces.settings import Settings
+
+
+class UseCasesProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def authenticate(self, keys: ApiKeyRepository, plans: PlanBook, clock: Clock, settings: Settings) -> Authenticate:
+        return Authenticate(keys, plans, clock, settings.key_pepper, settings.key_cache_seconds)
+
+    @provide
+    def issue_key(
+        self, accounts: AccountRepository, keys: ApiKeyRepository, clock: Clock, settings: Settings
+    ) -> IssueApiKey:
+        return IssueApiKey(accounts, keys, clock, settings.key_pepper, settings.max_active_keys)
+
+    reconcile_leases = provide(ReconcileLeases)
+    list_leases = provide(ListLeases)
+    proxy = provide(ProxyModelRequest)
+    stream = provide(StreamModelRequest)
+    stats = provide(GetAccountStats)
+    describe_key = provide(DescribeKey)
+    create_account = provide(CreateAccount)
+    find_account = provide(FindAccount)
+    ban = provide(SetAccountBanned)
+    list_keys = provide(ListApiKeys)
+    revoke_key = provide(RevokeApiKey)
+    grant = provide(GrantCredits)
+    deduct = provide(DeductCredits)
+    list_accounts = provide(ListAccounts)
+    describe_account = provide(DescribeAccount)
+    summarize_usage = provide(SummarizeUsage)
+    forward = provide(ForwardModelCall)
