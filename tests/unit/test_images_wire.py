@@ -14,7 +14,12 @@ from application.ports.upstream import UpstreamError
 from domain.errors import InvalidRequest
 from domain.images import ImageAsk, sniff_media_type
 from domain.pricing import Usage
-from interfaces.http.openai.images_wire import images_from_reply, images_response, parse_image_request, upstream_chat_body
+from interfaces.http.openai.images_wire import (
+    images_from_reply,
+    images_response,
+    parse_image_request,
+    upstream_chat_body,
+)
 
 
 def _png(width: int = 2, height: int = 2) -> bytes:

@@ -1,6 +1,11 @@
 from typing import Protocol
 
+from application.ports.upstream import Upstream
 from domain.moderation import ModerationVerdict
+
+
+class ModerationUpstream(Upstream, Protocol):
+    """The OpenAI-compatible server that classifies input (OpenAI's by default): OpenRouter has none."""
 
 
 class Moderator(Protocol):

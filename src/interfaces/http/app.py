@@ -11,6 +11,7 @@ from interfaces.http.credits import routes as credits
 from interfaces.http.credits.errors import CREDITS_ERRORS
 from interfaces.http.gemini import routes as gemini
 from interfaces.http.gemini.presenter import GEMINI_ERRORS
+from interfaces.http.image_files import ImageFilesController
 from interfaces.http.injection import attach_container
 from interfaces.http.openai.errors import OPENAI_ERRORS
 from interfaces.http.openai.routes import OpenAIController
@@ -59,7 +60,7 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
         )
     )
     app = Litestar(
-        route_handlers=[*routers, OpsController],
+        route_handlers=[*routers, OpsController, ImageFilesController],
         # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
         # family whose paths it resembles.
         exception_handlers=exception_handlers(

@@ -11,6 +11,7 @@ from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
+from infrastructure.persistence.image_store import SqlImageStore
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from interfaces.http.readiness import Readiness
 from interfaces.providers._closing import close_quietly
@@ -33,6 +34,7 @@ class PersistenceProvider(Provider):
     accounts = provide(SqlAccountRepository)
     keys = provide(SqlApiKeyRepository)
     leases = provide(SqlCreditLeases)
+    images = provide(SqlImageStore)
     credit_store = provide(SqlCreditLedger)  # the durable ledger: under the leases, and the operator's CreditAdmin
 
     @provide

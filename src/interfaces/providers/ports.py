@@ -10,6 +10,7 @@ from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
 from application.ports.credit_admin import CreditAdmin
 from application.ports.credits import CreditLedger
+from application.ports.image_store import ImageStore
 from application.ports.leases import LeaseStore
 from application.ports.rate_limiter import SpendCounter
 from application.ports.telemetry import Telemetry
@@ -21,6 +22,7 @@ from infrastructure.persistence.accounts import SqlAccountRepository
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
+from infrastructure.persistence.image_store import SqlImageStore
 from infrastructure.persistence.usage import SqlUsageQueries
 from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
@@ -39,6 +41,7 @@ class PortsProvider(Provider):
     ledger = alias(LeasedCreditLedger, provides=CreditLedger)  # requests spend through the leases
     spend = alias(CachedSpendCounter, provides=SpendCounter)
     usage = alias(SqlUsageQueries, provides=UsageQueries)
+    images = alias(SqlImageStore, provides=ImageStore)
     recorder = alias(MeteredUsageRecorder, provides=UsageRecorder)
     upstream = alias(OpenRouterUpstream, provides=Upstream)
     catalog = alias(CachedModelCatalog, provides=ModelCatalog)

@@ -4,11 +4,14 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 
+from application.ports.moderation import ModerationUpstream, Moderator
 from infrastructure.upstream.catalog import CachedModelCatalog
+from infrastructure.upstream.moderation import OpenAIModerator
 from infrastructure.upstream.openrouter import OpenRouterUpstream
+from infrastructure.upstream.unconfigured import UnconfiguredUpstream
 from interfaces.gateway_config import GatewayConfig
 from interfaces.providers._closing import close_quietly
-from interfaces.settings import Settings
+from interfaces.settings import Settings, moderation_unconfigured
 
 
 class UpstreamProvider(Provider):
@@ -27,3 +30,21 @@ class UpstreamProvider(Provider):
         catalog = CachedModelCatalog(upstream, gateway_models=config.allowed_models)
         yield catalog
         await close_quietly(catalog.aclose)  # a refresh in flight must not outlive the client it reads
+
+    @provide
+    async def moderation_upstream(self, settings: Settings) -> AsyncIterator[ModerationUpstream]:
+        """Its own server and key: without a key for OpenAI's, moderation answers 503 naming the setting."""
+        missing = moderation_unconfigured(settings)
+        upstream: OpenRouterUpstream | UnconfiguredUpstream = (
+            UnconfiguredUpstream(missing)
+            if missing
+            else OpenRouterUpstream(
+                settings.moderation_url, settings.moderation_api_key, timeout_read=settings.upstream_read_timeout
+            )
+        )
+        yield upstream
+        await close_quietly(upstream.aclose)
+
+    @provide
+    def moderator(self, upstream: ModerationUpstream) -> Moderator:
+        return OpenAIModerator(upstream)

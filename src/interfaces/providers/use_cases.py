@@ -3,21 +3,28 @@ one `provide(...)` line here; what it needs comes from the ports."""
 
 from dishka import Provider, Scope, provide
 
+from application.background import BackgroundTasks
+from application.metering import Meter
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
+from application.ports.image_store import ImageStore
+from application.ports.upstream import Upstream
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.charged_call import ProxyChargedRequest
 from application.use_cases.credits import DeductCredits, GrantCredits
+from application.use_cases.generate_images import FetchImage, GenerateImages
 from application.use_cases.leases import ListLeases, ReconcileLeases
+from application.use_cases.moderate import ProxyModerationRequest
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from application.use_cases.usage_summary import SummarizeUsage
-from interfaces.http.forwarding import ForwardModelCall
+from interfaces.http.openai.calls import ForwardModelCall
 from interfaces.settings import Settings
 
 
@@ -34,6 +41,21 @@ class UseCasesProvider(Provider):
     ) -> IssueApiKey:
         return IssueApiKey(accounts, keys, clock, settings.key_pepper, settings.max_active_keys)
 
+    @provide
+    def generate_images(
+        self,
+        meter: Meter,
+        upstream: Upstream,
+        tasks: BackgroundTasks,
+        images: ImageStore,
+        clock: Clock,
+        settings: Settings,
+    ) -> GenerateImages:
+        return GenerateImages(meter, upstream, tasks, images, clock, settings.image_ttl_seconds)
+
+    fetch_image = provide(FetchImage)
+    charged = provide(ProxyChargedRequest)
+    moderate = provide(ProxyModerationRequest)
     reconcile_leases = provide(ReconcileLeases)
     list_leases = provide(ListLeases)
     proxy = provide(ProxyModelRequest)

@@ -16,8 +16,8 @@ from domain.images import sniff_media_type
 from domain.moderation import NOT_FLAGGED, ModerationVerdict
 from infrastructure.upstream.moderation import OpenAIModerator
 from infrastructure.upstream.openrouter import OpenRouterUpstream
-from interfaces.http.openai.images_wire import images_from_reply, parse_image_request, upstream_chat_body
 from interfaces.http.moderation_wire import chat_texts
+from interfaces.http.openai.images_wire import images_from_reply, parse_image_request, upstream_chat_body
 from tests.fakes.upstream import FakeUpstreamHandle, fake_cost, start_fake_upstream
 from tests.fakes.upstream.payloads import IMAGE_PNG, IMAGE_TEXT, IMAGE_TOKENS
 

@@ -9,7 +9,9 @@ from application.gateway_request import GatewayRequest
 from application.ports.telemetry import Telemetry
 from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.moderate import ProxyModerationRequest
 from application.use_cases.proxy_model_request import ProxyModelRequest
+from domain.plans import Endpoint
 from domain.rate_policy import Decision
 from interfaces.http.credentials import bearer, client_ip, client_marks
 from interfaces.http.openai.errors import OPENAI_ERRORS
@@ -25,9 +27,16 @@ def response_headers(request_id: str, decision: Decision | None) -> dict[str, st
 
 
 class ForwardModelCall:
-    def __init__(self, auth: Authenticate, proxy: ProxyModelRequest, telemetry: Telemetry) -> None:
+    def __init__(
+        self,
+        auth: Authenticate,
+        proxy: ProxyModelRequest,
+        moderation: ProxyModerationRequest,
+        telemetry: Telemetry,
+    ) -> None:
         self._auth = auth
         self._proxy = proxy
+        self._moderation = moderation  # moderations go to their own upstream
         self.telemetry = telemetry
 
     async def caller(self, request: Request) -> Principal:
@@ -45,7 +54,8 @@ class ForwardModelCall:
 
     async def send(self, principal: Principal, call: GatewayRequest, started: float) -> Response:
         """A metered non-streaming call; the upstream's body goes back as it came (plus our headers)."""
-        proxied = await self._proxy.execute(principal, call)
+        proxy = self._moderation if call.endpoint is Endpoint.MODERATIONS else self._proxy
+        proxied = await proxy.execute(principal, call)
         endpoint = call.endpoint.value
         if proxied.error is not None:
             self.telemetry.upstream_error(proxied.error.kind)
