@@ -20,7 +20,7 @@ from infrastructure.limits.resp import RespPipeline
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder
 from infrastructure.upstream.catalog import CachedModelCatalog
 from infrastructure.upstream.openrouter import OpenRouterUpstream
-from interfaces.http.forwarding import ForwardModelCall
+from interfaces.http.openai.calls import ForwardModelCall
 from interfaces.http.readiness import Readiness
 from interfaces.lifecycle import Lifecycle
 from interfaces.migrations import run_migrations

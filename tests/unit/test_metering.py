@@ -13,7 +13,9 @@ from application.ports import (
     clock,
     credit_admin,
     credits,
+    image_store,
     leases,
+    moderation,
     rate_limiter,
     telemetry,
     upstream,
@@ -586,6 +588,8 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (usage.UsageRecorder, memory.InMemoryUsageRecorder),
         (usage.UsageQueries, memory.InMemoryUsageStore),
         (telemetry.Telemetry, memory.RecordingTelemetry),
+        (image_store.ImageStore, memory.InMemoryImageStore),
+        (moderation.Moderator, memory.ScriptedModerator),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -609,6 +613,8 @@ def test_every_port_module_has_its_fakes_checked():
         "telemetry",
         "upstream",
         "usage",
+        "image_store",
+        "moderation",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}

@@ -34,7 +34,9 @@ class PersistenceProvider(Provider):
     accounts = provide(SqlAccountRepository)
     keys = provide(SqlApiKeyRepository)
     leases = provide(SqlCreditLeases)
-    images = provide(SqlImageStore)
+    @provide
+    def images(self, sessions: async_sessionmaker[AsyncSession]) -> SqlImageStore:
+        return SqlImageStore(sessions)
     credit_store = provide(SqlCreditLedger)  # the durable ledger: under the leases, and the operator's CreditAdmin
 
     @provide

@@ -53,6 +53,9 @@ class Gateway:
             "SLUICE_DATA_DIR": str(self.dir / "data"),
             "SLUICE_UPSTREAM_URL": upstream_url,
             "SLUICE_UPSTREAM_API_KEY": "sk-upstream-test-key",
+            # The fake answers /moderations too; a test that needs them apart points this elsewhere.
+            "SLUICE_MODERATION_URL": upstream_url,
+            "SLUICE_MODERATION_API_KEY": "sk-upstream-test-key",
             "SLUICE_CONFIG": str(config),
             "SLUICE_HOST": "127.0.0.1",
             "SLUICE_PORT": str(self.port),

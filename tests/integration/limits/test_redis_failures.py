@@ -17,7 +17,7 @@ from infrastructure.limits.resp import RespPipeline
 from tests.redis_process import RedisProcess, redis_process
 
 PASSWORD = "s3cret-" + secrets.token_hex(4)
-# What the HTTP layer answers with 503 backend_unavailable (interfaces/http/errors.py).
+# What the HTTP layer answers with 503 backend_unavailable (interfaces/http/presenter.py).
 BACKEND_UNAVAILABLE = (RedisError, ConnectionError, TimeoutError, OSError)
 
 
