@@ -7,7 +7,7 @@ the Lifecycle's drain (`interfaces/providers`).
 
 from litestar import Litestar
 
-from interfaces.http.app import create_app
+from interfaces.http.app import BodyLimits, create_app
 from interfaces.lifecycle import Lifecycle
 from interfaces.logging_setup import configure_logging
 from interfaces.providers import make_container
@@ -22,4 +22,10 @@ def create() -> Litestar:
     async def start() -> None:
         await (await container.get(Lifecycle)).start()
 
-    return create_app(container, max_body_bytes=settings.max_body_bytes, on_startup=[start])
+    limits = BodyLimits(
+        settings.max_body_bytes,
+        openai=settings.openai_max_body_bytes,
+        gemini=settings.gemini_max_body_bytes,
+        credits=settings.credits_max_body_bytes,
+    )
+    return create_app(container, max_body_bytes=limits, on_startup=[start])

@@ -28,6 +28,10 @@ class Settings:
     workers: int = 1
     log_level: str = "info"
     max_body_bytes: int = 32 * 1024 * 1024
+    # Per family; None takes max_body_bytes.
+    openai_max_body_bytes: int | None = None
+    gemini_max_body_bytes: int | None = None
+    credits_max_body_bytes: int | None = None
     key_cache_seconds: float = 5.0
     upstream_read_timeout: float = 300.0
     max_active_keys: int = 50
@@ -50,6 +54,10 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise SettingsError(f"{name} must lie between {low} and {high}, got {value}")
     return value
+
+
+def _optional_int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    return _int(env, name, 0, low, high) or None if env.get(name) else None
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -134,6 +142,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         workers=_int(env, "SLUICE_WORKERS", 1, 1, 256),
         log_level=log_level,
         max_body_bytes=_int(env, "SLUICE_MAX_BODY_BYTES", 32 * 1024 * 1024, 1024, 1024**3),
+        openai_max_body_bytes=_optional_int(env, "SLUICE_OPENAI_MAX_BODY_BYTES", 1024, 1024**3),
+        gemini_max_body_bytes=_optional_int(env, "SLUICE_GEMINI_MAX_BODY_BYTES", 1024, 1024**3),
+        credits_max_body_bytes=_optional_int(env, "SLUICE_CREDITS_MAX_BODY_BYTES", 1024, 1024**3),
         key_cache_seconds=_float(env, "SLUICE_KEY_CACHE_SECONDS", 5.0),
         upstream_read_timeout=_float(env, "SLUICE_UPSTREAM_TIMEOUT", 300.0),
         max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from dishka import AsyncContainer
 from litestar import Litestar, Router
@@ -30,7 +31,21 @@ _EXPOSED = [
 ]
 
 
-def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(), on_shutdown=()) -> Litestar:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The largest request body each family takes (413 in its own shape above it)."""
+
+    default: int
+    openai: int | None = None
+    gemini: int | None = None
+    credits: int | None = None
+
+
+def create_app(  # type: ignore[no-untyped-def]
+    container: AsyncContainer, *, max_body_bytes: int | BodyLimits, on_startup=(), on_shutdown=()
+) -> Litestar:
+    limits = max_body_bytes if isinstance(max_body_bytes, BodyLimits) else BodyLimits(max_body_bytes)
+
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         for hook in on_startup:
@@ -44,12 +59,22 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
 
     openai_errors = exception_handlers(always(OPENAI_ERRORS))
     routers = [
-        Router(path=prefix, route_handlers=[OpenAIController], exception_handlers=openai_errors)  # type: ignore[arg-type]
+        Router(
+            path=prefix,
+            route_handlers=[OpenAIController],
+            exception_handlers=openai_errors,  # type: ignore[arg-type]
+            request_max_body_size=limits.openai or limits.default,
+        )
         for prefix in OPENAI_PREFIXES
     ]
     gemini_errors = exception_handlers(always(GEMINI_ERRORS))
     routers += [
-        Router(path=prefix, route_handlers=[gemini.GeminiController], exception_handlers=gemini_errors)  # type: ignore[arg-type]
+        Router(
+            path=prefix,
+            route_handlers=[gemini.GeminiController],
+            exception_handlers=gemini_errors,  # type: ignore[arg-type]
+            request_max_body_size=limits.gemini or limits.default,
+        )
         for prefix in gemini.PREFIXES
     ]
     routers.append(
@@ -57,6 +82,7 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
             path="/",
             route_handlers=[credits.CreditsController],
             exception_handlers=exception_handlers(always(CREDITS_ERRORS)),  # type: ignore[arg-type]
+            request_max_body_size=limits.credits or limits.default,
         )
     )
     app = Litestar(
@@ -67,7 +93,7 @@ def create_app(container: AsyncContainer, *, max_body_bytes: int, on_startup=(),
             by_path([(gemini.owns, GEMINI_ERRORS), (credits.owns, CREDITS_ERRORS)], OPENAI_ERRORS)
         ),  # type: ignore[arg-type]
         lifespan=[lifespan],
-        request_max_body_size=max_body_bytes,
+        request_max_body_size=limits.default,
         openapi_config=OPENAPI_CONFIG,  # built at the first GET /openapi.json, off the hot path
         # Keys travel in a header, never a cookie, so any origin may call (browser apps, notebooks).
         cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"], expose_headers=_EXPOSED),

@@ -519,3 +519,30 @@ def image_usage(
     body = usage(prompt_tokens, IMAGE_TOKENS, cost)
     body["completion_tokens_details"] = {"reasoning_tokens": 0, "image_tokens": IMAGE_TOKENS}
     return {**body, **(override or {})}
+
+
+# ---- files (OpenRouter's file-parser plugin) -------------------------------------------------------
+
+
+def file_annotations(messages: Any) -> list[dict[str, Any]] | None:
+    """What OpenRouter's file parser sends back for each ``file`` part: an annotation with the file's
+    name, a hash of its data and its "parsed" text, so a client can send it back and skip parsing."""
+    found = []
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else ():
+            if not isinstance(part, dict) or part.get("type") != "file" or not isinstance(part.get("file"), dict):
+                continue
+            file = part["file"]
+            data = str(file.get("file_data", ""))
+            found.append(
+                {
+                    "type": "file",
+                    "file": {
+                        "hash": hashlib.sha256(data.encode()).hexdigest(),
+                        "name": str(file.get("filename", "file")),
+                        "content": [{"type": "text", "text": f"parsed {len(data)} characters"}],
+                    },
+                }
+            )
+    return found or None

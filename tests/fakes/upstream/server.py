@@ -272,6 +272,9 @@ class FakeUpstream:
         )
         if reasoning is not None or call is not None:
             _reason_and_call(completion, reasoning, call, prompt_tokens, chunks, knobs)
+        annotations = p.file_annotations(messages)
+        if annotations is not None:
+            completion["choices"][0]["message"]["annotations"] = annotations
         return json_response(200, completion, req.keep_alive, knobs["headers"])
 
     def _embeddings(self, req: Request, body: dict[str, Any], knobs: dict[str, Any]) -> Result:
