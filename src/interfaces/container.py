@@ -14,6 +14,7 @@ from application.ports.leases import LeaseStore
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
+from application.use_cases.account_limits import SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
@@ -118,6 +119,7 @@ class UseCasesProvider(Provider):
     create_account = provide(CreateAccount)
     find_account = provide(FindAccount)
     ban = provide(SetAccountBanned)
+    set_limits = provide(SetAccountLimits)
     list_keys = provide(ListApiKeys)
     revoke_key = provide(RevokeApiKey)
     grant = provide(GrantCredits)

@@ -45,13 +45,25 @@ def _fail(where: str, message: str) -> SettingsError:
     return SettingsError(f"SLUICE_CONFIG: {where}: {message}")
 
 
-def _duration(value: Any, where: str) -> float:
-    if isinstance(value, int | float) and value > 0:
+def parse_duration(value: Any) -> float | None:
+    """Seconds from 30, "30", "1m", "30 min", "1h", "1d" (or a bare unit, "m": one of it); None if not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
         return float(value)
-    match = _DURATION.match(str(value))
+    text = str(value).strip()
+    if text in _UNIT_SECONDS:
+        text = "1" + text
+    match = _DURATION.match(text)
     if not match:
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _duration(value: Any, where: str) -> float:
+    seconds = parse_duration(value)
+    if seconds is None:
         raise _fail(where, f"not a duration: {value!r} (use e.g. 30, '1m', '30m', '1h', '1d')")
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise _fail(where, "a window must be positive")
     return seconds

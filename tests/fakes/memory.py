@@ -106,11 +106,13 @@ class InMemoryAccountRepository:
         return next((a for a in self._by_id.values() if a.email == email), None)
 
     async def save(self, account: Account) -> None:
-        """Persists status, role and plan of an existing account (nothing else)."""
+        """Persists status, role, plan and rate-limit overrides of an existing account (nothing else)."""
         stored = self._by_id.get(account.id)
         if stored is None:
             raise LookupError(f"no account with id {account.id} to save")
-        self._by_id[account.id] = replace(stored, status=account.status, role=account.role, plan=account.plan)
+        self._by_id[account.id] = replace(
+            stored, status=account.status, role=account.role, plan=account.plan, rate_limits=account.rate_limits
+        )
 
     async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:
         found = [a for a in self._by_id.values() if plan in (None, a.plan) and status in (None, a.status)]
