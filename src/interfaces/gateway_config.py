@@ -4,6 +4,10 @@ default_plan = "default"
 
 [models]
 allow = ["openai/gpt-4o-mini", "qwen/qwen3-32b"]   # omit to serve every upstream model
+builtin_aliases = true                             # dall-e-3, dall-e-2 -> google/gemini-2.5-flash-image
+
+[models.aliases]                                   # a name clients send -> the id it stands for
+"gpt-4" = "openai/gpt-4o"
 
 [plans.default]                # a table named like a built-in plan amends it
 spend_caps = [{ period = "day", usd = "2.00" }]
@@ -21,11 +25,14 @@ pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_reques
 
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from domain.model_names import DEFAULT_MODEL_ALIASES
 from domain.money import usd_to_micros
 from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
 from interfaces.settings import SettingsError
@@ -39,6 +46,8 @@ class GatewayConfig:
     plans: tuple[Plan, ...] = ()
     default_plan: str = "default"
     allowed_models: frozenset[str] | None = None
+    # Client model names -> catalogue ids (the built-ins, then `[models.aliases]` over them).
+    model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
 
 
 def _fail(where: str, message: str) -> SettingsError:
@@ -142,7 +151,9 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         base = builtins.get(str(raw.get("extends", name)))
         plans.append(_plan(name, raw, base))
     models = data.get("models", {})
-    allow = models.get("allow") if isinstance(models, dict) else None
+    if not isinstance(models, dict):
+        raise _fail("models", "must be a table")
+    allow = models.get("allow")
     default_plan = str(data.get("default_plan", "default"))
     if default_plan not in builtins and default_plan not in plans_raw:
         raise _fail("default_plan", f"no plan named {default_plan!r}")
@@ -150,7 +161,23 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         plans=tuple(plans),
         default_plan=default_plan,
         allowed_models=frozenset(str(m) for m in allow) if allow is not None else None,
+        model_aliases=_aliases(models),
     )
+
+
+def _aliases(models: dict[str, Any]) -> Mapping[str, str]:
+    builtin = models.get("builtin_aliases", True)
+    if not isinstance(builtin, bool):
+        raise _fail("models.builtin_aliases", "must be true or false")
+    raw = models.get("aliases", {})
+    if not isinstance(raw, dict):
+        raise _fail("models.aliases", 'must be a table of "name" = "model id"')
+    aliases = dict(DEFAULT_MODEL_ALIASES) if builtin else {}
+    for name, target in raw.items():
+        if not isinstance(target, str) or not target.strip() or not name.strip():
+            raise _fail(f"models.aliases.{name}", "an alias needs a name and a model id (non-empty strings)")
+        aliases[name.strip()] = target.strip()
+    return MappingProxyType(aliases)
 
 
 def load_config(path: Path | None) -> GatewayConfig:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +26,7 @@ from domain.credits import EntryKind, LedgerEntry, WriteOutcome, grant_entry
 from domain.errors import Conflict
 from domain.keys import ApiKey, issue_key
 from domain.leases import Lease, LeaseStanding, close_key, returned_micros
+from domain.model_names import ModelNames
 from domain.plans import DEFAULT_PLAN, Plan
 from domain.pricing import Usage
 from domain.rate_policy import Decision, LimitCheck, decide_all
@@ -608,8 +609,10 @@ class FakeModelCatalog:
         *,
         known: bool = True,
         listings: dict[str, bytes] | None = None,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.models = {m.id: m for m in models}
+        self.aliases = dict(aliases or {})
         self.is_known = known
         self.listings = dict(listings or {})
         self.lookups: list[str] = []
@@ -630,6 +633,12 @@ class FakeModelCatalog:
 
     async def known(self) -> bool:
         return self.is_known
+
+    async def resolve(self, name: str) -> str | None:
+        """The `ModelResolver` port by the domain's rule over the models added so far."""
+        if not self.is_known:
+            return ModelNames((), self.aliases).resolve(name) or name
+        return ModelNames(self.models, self.aliases).resolve(name)
 
 
 # ----------------------------------------------------------------------------------------- telemetry
