@@ -72,3 +72,13 @@ class RateLimited(DomainError):
         super().__init__(message)
         self.bucket = bucket
         self.decision = decision
+
+
+class ClientBlocked(DomainError):
+    """The request came from a client the operator turned away (`[policy] block_clients`)."""
+
+    code = "client_blocked"
+
+    def __init__(self, entry: str, message: str | None = None) -> None:
+        super().__init__(message or f"This service may not be used from this client ({entry}).")
+        self.entry = entry  # the configured entry that matched, as configured

@@ -21,6 +21,12 @@ limits = [
   { name = "per-ip", endpoints = ["chat", "embeddings"], requests = 60, per = "1m", subject = "ip" },
 ]
 pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_request", usd = "0.01" }
+
+[policy]
+block_clients = ["Cursor", "Cline", "claude-cli"]  # case-insensitive substrings of User-Agent, Referer,
+                                                   # HTTP-Referer, X-Title; off (empty) by default
+
+docs/examples/sluice.toml is a complete example.
 """
 
 import re
@@ -32,6 +38,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from domain.client_policy import ClientPolicy
+from domain.errors import InvalidRequest
 from domain.model_names import DEFAULT_MODEL_ALIASES
 from domain.money import usd_to_micros
 from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
@@ -48,6 +56,13 @@ class GatewayConfig:
     allowed_models: frozenset[str] | None = None
     # Client model names -> catalogue ids (the built-ins, then `[models.aliases]` over them).
     model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
+    # `[policy] block_clients`: entries matched in the identifying headers; empty blocks nothing.
+    block_clients: tuple[str, ...] = ()
+
+    @property
+    def client_policy(self) -> ClientPolicy:
+        """The policy to check each request against (build it once: it precomputes its entries)."""
+        return ClientPolicy(self.block_clients)
 
 
 def _fail(where: str, message: str) -> SettingsError:
@@ -162,7 +177,24 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         default_plan=default_plan,
         allowed_models=frozenset(str(m) for m in allow) if allow is not None else None,
         model_aliases=_aliases(models),
+        block_clients=_block_clients(data.get("policy", {})),
     )
+
+
+def _block_clients(policy: Any) -> tuple[str, ...]:
+    if not isinstance(policy, dict):
+        raise _fail("policy", "must be a table")
+    unknown = sorted(set(policy) - {"block_clients"})
+    if unknown:
+        raise _fail("policy", f"unknown key {unknown[0]!r} (known: block_clients)")
+    raw = policy.get("block_clients", [])
+    if not isinstance(raw, list) or not all(isinstance(entry, str) for entry in raw):
+        raise _fail("policy.block_clients", 'must be an array of strings, e.g. ["Cursor", "Cline"]')
+    try:
+        ClientPolicy(tuple(raw))  # refuses what would block everything
+        return tuple(entry.strip() for entry in raw)
+    except InvalidRequest as exc:
+        raise _fail("policy.block_clients", exc.message) from None
 
 
 def _aliases(models: dict[str, Any]) -> Mapping[str, str]:
