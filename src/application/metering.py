@@ -10,13 +10,17 @@ from datetime import datetime, timedelta
 from application.gateway_request import GatewayRequest
 from application.ports.clock import Clock
 from application.ports.credits import CreditLedger
+from application.ports.model_resolver import ModelResolver
+from application.ports.moderation import Moderator
 from application.ports.rate_limiter import RateLimiter, SpendCounter
 from application.ports.upstream import ModelCatalog
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.principal import Principal
 from domain.catalog import ModelInfo
+from domain.client_policy import ClientPolicy
 from domain.credits import hold_entry, insufficient, release_entry, settle_entry
-from domain.errors import LimitBreached, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
+from domain.errors import ClientBlocked, LimitBreached, ModelNotAllowed, RateLimited, SpendCapReached, UnknownModel
+from domain.moderation import refuse_flagged
 from domain.plans import Period, Subject, period_end, period_start
 from domain.pricing import Usage, charge_micros, cost_from_catalog, estimate_prompt_tokens, worst_case_micros
 from domain.rate_policy import Decision, LimitCheck, tightest
@@ -70,6 +74,9 @@ class Meter:
         usage_queries: UsageQueries,
         clock: Clock,
         gateway_models: frozenset[str] | None = None,
+        resolver: ModelResolver | None = None,
+        client_policy: ClientPolicy | None = None,
+        moderator: Moderator | None = None,
     ) -> None:
         self._limiter = limiter
         self._spend = spend
@@ -79,6 +86,9 @@ class Meter:
         self._usage = usage_queries
         self._clock = clock
         self._gateway_models = gateway_models
+        self._resolver = resolver
+        self._client_policy = client_policy if client_policy is not None and client_policy.enabled else None
+        self._moderator = moderator
         self._ids = RequestIds()
         self._stamps: dict[tuple[Period, datetime], str] = {}
         # Admitted and not settled yet: what shutdown waits for, and what makes a second settle a no-op.
@@ -89,9 +99,17 @@ class Meter:
         return len(self._unsettled)
 
     async def admit(self, principal: Principal, request: GatewayRequest) -> Admission:
+        if self._client_policy is not None:
+            blocked = self._client_policy.match(*request.client_marks)
+            if blocked is not None:
+                raise ClientBlocked(blocked)
+        request = await self._resolve_model(request)
         model = await self._authorize_model(principal, request)
         decision = await self._take_rate_decision(principal, request)
         await self._check_spend_caps(principal)
+        if principal.plan.moderate_input and request.input_texts is not None and self._moderator is not None:
+            # After the limits (a refused request costs no classification), before anything is held.
+            refuse_flagged(await self._moderator.classify(request.input_texts()))
         request_id = self._ids.next()
         prepaid = principal.plan.prepaid or request.tariff.bills_balance
         reserved = await self._reserve(principal, request, model, request_id) if prepaid else 0
@@ -108,6 +126,19 @@ class Meter:
             log.warning("settling %s at shutdown: its request never finished", admission.request_id)
             await self.settle(admission, outcome=Outcome.CLIENT_DISCONNECTED, http_status=499)
         return len(abandoned)
+
+    async def _resolve_model(self, request: GatewayRequest) -> GatewayRequest:
+        """The id the upstream serves for the name the client sent (an alias, or no provider prefix)."""
+        if self._resolver is None or not request.catalogued or request.with_model is None:
+            return request
+        served = await self._resolver.resolve(request.model)
+        if served is None:
+            if request.model.startswith(_ROUTED_PREFIXES):
+                return request
+            raise UnknownModel(request.model)
+        if served == request.model:
+            return request
+        return replace(request, model=served, body=request.with_model(served))
 
     async def _authorize_model(self, principal: Principal, request: GatewayRequest) -> ModelInfo | None:
         model_id = request.model

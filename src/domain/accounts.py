@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidRequest
+from domain.plans import RatePolicy
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -29,6 +30,9 @@ class Account:
     status: AccountStatus
     plan: str
     created_at: datetime
+    # Set by the operator (`sluice accounts limits`); each takes precedence over the plan's bucket
+    # of its name (see `domain.plans.effective_policies`). Empty: the plan's limits as they are.
+    rate_limits: tuple[RatePolicy, ...] = ()
 
     @property
     def is_banned(self) -> bool:
@@ -39,6 +43,12 @@ class Account:
 
     def unbanned(self) -> "Account":
         return replace(self, status=AccountStatus.ACTIVE)
+
+    def with_rate_limits(self, overrides: tuple[RatePolicy, ...]) -> "Account":
+        names = [policy.name for policy in overrides]
+        if len(set(names)) != len(names):
+            raise InvalidRequest("each rate bucket can be overridden once", param="rate_limits")
+        return replace(self, rate_limits=tuple(overrides))
 
 
 def normalize_email(email: str) -> str:

@@ -1,11 +1,24 @@
 """Plans: named rate policies, model access, pricing, prepaid balance and spend caps.
 
-The built-in `default` plan reproduces the proxy spec (150 chat and embedding requests per 30
-minutes per account, 300 moderations per minute, no prepaid balance); `unlimited` serves an
-operator's own services: no limits, no balance, still metered and recorded.
+The built-in plans reproduce the three specs (docs: README, "Plans"):
+
+- `default` (proxy spec): 150 chat and embedding requests per 30 minutes per account, 300
+  moderations per minute, 150 image requests per 30 minutes; no prepaid balance.
+- `credits` (credits spec): prepaid, $1 (one credit) per request, 60 requests a minute per IP
+  address over every endpoint, no concurrency limit.
+- `free`, `standard`, `pro` (gateway spec, "per API key on a per-minute basis"): 10/60/300 chat
+  and embedding requests and 5/20/60 image requests a minute per key, plus 300 moderations a
+  minute per key on each (the spec names no moderations limit; a generous one keeps it bounded).
+- `enterprise`: limits set per account by the operator (`sluice accounts limits`); until they are,
+  `pro`'s.
+- `unlimited`: an operator's own services; no limits, no balance, still metered and recorded.
+
+Any account may carry rate-policy overrides (`Account.rate_limits`) that take precedence over its
+plan's bucket by bucket: `effective_policies` is the rule.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
@@ -94,6 +107,7 @@ class Plan:
     spend_caps: tuple[SpendCap, ...] = ()
     completion_budget_tokens: int = 4096  # assumed completion length when reserving without max_tokens
     fallback_reservation_micros: int = 10_000  # reserved when the model's price is unknown
+    moderate_input: bool = False  # chat input goes to the moderation model first; flagged input is a 403
 
     def policies_for(self, endpoint: Endpoint) -> tuple[RatePolicy, ...]:
         return tuple(p for p in self.policies if p.applies_to(endpoint))
@@ -102,19 +116,127 @@ class Plan:
         return self.allowed_models is None or model in self.allowed_models
 
 
+_CHAT_AND_EMBEDDINGS = frozenset({Endpoint.CHAT, Endpoint.EMBEDDINGS})
+_IMAGES = frozenset({Endpoint.IMAGES})
+_MODERATIONS = frozenset({Endpoint.MODERATIONS})
+
+# The endpoints of a bucket an override names when the plan has no bucket of that name.
+STANDARD_BUCKETS: dict[str, frozenset[Endpoint]] = {
+    "chat": _CHAT_AND_EMBEDDINGS,
+    "embeddings": frozenset({Endpoint.EMBEDDINGS}),
+    "images": _IMAGES,
+    "moderations": _MODERATIONS,
+}
+
 DEFAULT_PLAN = Plan(
     name="default",
     description="150 chat and embedding requests per 30 minutes, 300 moderations per minute",
     policies=(
-        RatePolicy("chat", frozenset({Endpoint.CHAT, Endpoint.EMBEDDINGS}), 150, 1800),
-        RatePolicy("moderations", frozenset({Endpoint.MODERATIONS}), 300, 60),
-        RatePolicy("images", frozenset({Endpoint.IMAGES}), 150, 1800),
+        RatePolicy("chat", _CHAT_AND_EMBEDDINGS, 150, 1800),
+        RatePolicy("moderations", _MODERATIONS, 300, 60),
+        RatePolicy("images", _IMAGES, 150, 1800),
     ),
 )
 
 UNLIMITED_PLAN = Plan(name="unlimited", description="no limits and no balance; metered and recorded")
 
-BUILTIN_PLANS = (DEFAULT_PLAN, UNLIMITED_PLAN)
+CREDITS_PLAN = Plan(
+    name="credits",
+    description="prepaid, one credit ($1) per request, 60 requests a minute per IP address",
+    policies=(RatePolicy("per-ip", frozenset(Endpoint), 60, 60, Subject.IP),),
+    pricing=Pricing(PricingMode.PER_REQUEST, per_request_micros=1_000_000),
+    prepaid=True,
+)
+
+
+def _per_key_tier(name: str, chat_rpm: int, images_rpm: int, note: str) -> Plan:
+    return Plan(
+        name=name,
+        description=f"{chat_rpm} chat and {images_rpm} image requests a minute per key ({note})",
+        policies=(
+            RatePolicy("chat", _CHAT_AND_EMBEDDINGS, chat_rpm, 60, Subject.KEY),
+            RatePolicy("images", _IMAGES, images_rpm, 60, Subject.KEY),
+            RatePolicy("moderations", _MODERATIONS, 300, 60, Subject.KEY),
+        ),
+    )
+
+
+FREE_PLAN = _per_key_tier("free", 10, 5, "for evaluation only")
+STANDARD_PLAN = _per_key_tier("standard", 60, 20, "the default for paying accounts")
+PRO_PLAN = _per_key_tier("pro", 300, 60, "higher throughput")
+ENTERPRISE_PLAN = replace(
+    PRO_PLAN,
+    name="enterprise",
+    description="limits set per account by the operator (sluice accounts limits); pro's until set",
+)
+
+BUILTIN_PLANS = (
+    DEFAULT_PLAN,
+    UNLIMITED_PLAN,
+    CREDITS_PLAN,
+    FREE_PLAN,
+    STANDARD_PLAN,
+    PRO_PLAN,
+    ENTERPRISE_PLAN,
+)
+
+
+# ---- per-account overrides -------------------------------------------------------------------
+
+
+def effective_policies(plan: Plan, account_overrides: Sequence[RatePolicy] | None) -> tuple[RatePolicy, ...]:
+    """The plan's policies with the account's overrides taking precedence bucket by bucket.
+
+    An override replaces the plan's policy of the same name where it stands; an override naming
+    no bucket of the plan is added after them. No overrides: the plan's own tuple, unchanged.
+    """
+    if not account_overrides:
+        return plan.policies
+    overrides = {policy.name: policy for policy in account_overrides}
+    merged = [overrides.pop(policy.name, policy) for policy in plan.policies]
+    merged.extend(overrides.values())
+    return tuple(merged)
+
+
+def with_account_limits(plan: Plan, account_overrides: Sequence[RatePolicy] | None) -> Plan:
+    """The plan in force for one account: `plan` itself when the account overrides nothing."""
+    if not account_overrides:
+        return plan
+    return replace(plan, policies=effective_policies(plan, account_overrides))
+
+
+def rate_override(
+    plan: Plan,
+    current: Sequence[RatePolicy],
+    name: str,
+    limit: int,
+    window_seconds: float,
+    subject: Subject | None = None,
+) -> RatePolicy:
+    """An override of bucket `name`: `limit` requests per `window_seconds`.
+
+    Its endpoints (and, unless `subject` is given, its subject) are those of the account's current
+    override of that name, else of the plan's bucket of that name, else of the standard bucket
+    (chat: chat and embeddings; embeddings; images; moderations) counted per account.
+    """
+    name = name.strip()
+    base = next((p for p in (*current, *plan.policies) if p.name == name), None)
+    if base is not None:
+        endpoints, default_subject = base.endpoints, base.subject
+    elif name in STANDARD_BUCKETS:
+        endpoints, default_subject = STANDARD_BUCKETS[name], Subject.ACCOUNT
+    else:
+        known = sorted({p.name for p in (*plan.policies, *current)} | set(STANDARD_BUCKETS))
+        raise InvalidRequest(f"no rate bucket named {name!r} on plan {plan.name!r}; known: {', '.join(known)}", "name")
+    return RatePolicy(name, endpoints, limit, window_seconds, subject or default_subject)
+
+
+def merge_overrides(current: Sequence[RatePolicy], changes: Sequence[RatePolicy]) -> tuple[RatePolicy, ...]:
+    """`current` with each of `changes` replacing the override of its name, or added after them."""
+    changed = {policy.name: policy for policy in changes}
+    merged = [changed.pop(policy.name, policy) for policy in current]
+    merged.extend(changed.values())
+    return tuple(merged)
 
 
 def period_start(period: Period, now: datetime) -> datetime:

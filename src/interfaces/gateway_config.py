@@ -4,6 +4,10 @@ default_plan = "default"
 
 [models]
 allow = ["openai/gpt-4o-mini", "qwen/qwen3-32b"]   # omit to serve every upstream model
+builtin_aliases = true                             # dall-e-3, dall-e-2 -> google/gemini-2.5-flash-image
+
+[models.aliases]                                   # a name clients send -> the id it stands for
+"gpt-4" = "openai/gpt-4o"
 
 [plans.default]                # a table named like a built-in plan amends it
 spend_caps = [{ period = "day", usd = "2.00" }]
@@ -18,15 +22,26 @@ limits = [
 ]
 pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_request", usd = "0.01" }
 # image_usd = "0.04" in a pricing table prices each generated image at that, whatever the upstream charged
+
+[policy]
+block_clients = ["Cursor", "Cline", "claude-cli"]  # case-insensitive substrings of User-Agent, Referer,
+                                                   # HTTP-Referer, X-Title; off (empty) by default
+
+docs/examples/sluice.toml is a complete example.
 """
 
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from domain.client_policy import ClientPolicy
+from domain.errors import InvalidRequest
+from domain.model_names import DEFAULT_MODEL_ALIASES
 from domain.money import usd_to_micros
 from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
 from interfaces.settings import SettingsError
@@ -40,19 +55,40 @@ class GatewayConfig:
     plans: tuple[Plan, ...] = ()
     default_plan: str = "default"
     allowed_models: frozenset[str] | None = None
+    # Client model names -> catalogue ids (the built-ins, then `[models.aliases]` over them).
+    model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
+    # `[policy] block_clients`: entries matched in the identifying headers; empty blocks nothing.
+    block_clients: tuple[str, ...] = ()
+
+    @property
+    def client_policy(self) -> ClientPolicy:
+        """The policy to check each request against (build it once: it precomputes its entries)."""
+        return ClientPolicy(self.block_clients)
 
 
 def _fail(where: str, message: str) -> SettingsError:
     return SettingsError(f"SLUICE_CONFIG: {where}: {message}")
 
 
-def _duration(value: Any, where: str) -> float:
-    if isinstance(value, int | float) and value > 0:
+def parse_duration(value: Any) -> float | None:
+    """Seconds from 30, "30", "1m", "30 min", "1h", "1d" (or a bare unit, "m": one of it); None if not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
         return float(value)
-    match = _DURATION.match(str(value))
+    text = str(value).strip()
+    if text in _UNIT_SECONDS:
+        text = "1" + text
+    match = _DURATION.match(text)
     if not match:
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _duration(value: Any, where: str) -> float:
+    seconds = parse_duration(value)
+    if seconds is None:
         raise _fail(where, f"not a duration: {value!r} (use e.g. 30, '1m', '30m', '1h', '1d')")
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise _fail(where, "a window must be positive")
     return seconds
@@ -115,6 +151,8 @@ def _plan(name: str, raw: dict[str, Any], base: Plan | None) -> Plan:
             except (KeyError, TypeError, ValueError):
                 raise _fail(f"{where}.spend_caps", "each cap needs `period` (day|week|month) and `usd`") from None
         changes["spend_caps"] = tuple(caps)
+    if "moderate_input" in raw:
+        changes["moderate_input"] = bool(raw["moderate_input"])
     if "completion_budget_tokens" in raw:
         changes["completion_budget_tokens"] = int(raw["completion_budget_tokens"])
     return replace(plan, **changes)
@@ -132,7 +170,9 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         base = builtins.get(str(raw.get("extends", name)))
         plans.append(_plan(name, raw, base))
     models = data.get("models", {})
-    allow = models.get("allow") if isinstance(models, dict) else None
+    if not isinstance(models, dict):
+        raise _fail("models", "must be a table")
+    allow = models.get("allow")
     default_plan = str(data.get("default_plan", "default"))
     if default_plan not in builtins and default_plan not in plans_raw:
         raise _fail("default_plan", f"no plan named {default_plan!r}")
@@ -140,7 +180,40 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         plans=tuple(plans),
         default_plan=default_plan,
         allowed_models=frozenset(str(m) for m in allow) if allow is not None else None,
+        model_aliases=_aliases(models),
+        block_clients=_block_clients(data.get("policy", {})),
     )
+
+
+def _block_clients(policy: Any) -> tuple[str, ...]:
+    if not isinstance(policy, dict):
+        raise _fail("policy", "must be a table")
+    unknown = sorted(set(policy) - {"block_clients"})
+    if unknown:
+        raise _fail("policy", f"unknown key {unknown[0]!r} (known: block_clients)")
+    raw = policy.get("block_clients", [])
+    if not isinstance(raw, list) or not all(isinstance(entry, str) for entry in raw):
+        raise _fail("policy.block_clients", 'must be an array of strings, e.g. ["Cursor", "Cline"]')
+    try:
+        ClientPolicy(tuple(raw))  # refuses what would block everything
+        return tuple(entry.strip() for entry in raw)
+    except InvalidRequest as exc:
+        raise _fail("policy.block_clients", exc.detail) from None
+
+
+def _aliases(models: dict[str, Any]) -> Mapping[str, str]:
+    builtin = models.get("builtin_aliases", True)
+    if not isinstance(builtin, bool):
+        raise _fail("models.builtin_aliases", "must be true or false")
+    raw = models.get("aliases", {})
+    if not isinstance(raw, dict):
+        raise _fail("models.aliases", 'must be a table of "name" = "model id"')
+    aliases = dict(DEFAULT_MODEL_ALIASES) if builtin else {}
+    for name, target in raw.items():
+        if not isinstance(target, str) or not target.strip() or not name.strip():
+            raise _fail(f"models.aliases.{name}", "an alias needs a name and a model id (non-empty strings)")
+        aliases[name.strip()] = target.strip()
+    return MappingProxyType(aliases)
 
 
 def load_config(path: Path | None) -> GatewayConfig:

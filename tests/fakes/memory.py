@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +27,7 @@ from domain.errors import Conflict
 from domain.images import StoredImage, new_image_token
 from domain.keys import ApiKey, issue_key
 from domain.leases import Lease, LeaseStanding, close_key, returned_micros
+from domain.model_names import ModelNames
 from domain.moderation import ModerationVerdict
 from domain.plans import DEFAULT_PLAN, Plan
 from domain.pricing import Usage
@@ -108,11 +109,13 @@ class InMemoryAccountRepository:
         return next((a for a in self._by_id.values() if a.email == email), None)
 
     async def save(self, account: Account) -> None:
-        """Persists status, role and plan of an existing account (nothing else)."""
+        """Persists status, role, plan and rate-limit overrides of an existing account (nothing else)."""
         stored = self._by_id.get(account.id)
         if stored is None:
             raise LookupError(f"no account with id {account.id} to save")
-        self._by_id[account.id] = replace(stored, status=account.status, role=account.role, plan=account.plan)
+        self._by_id[account.id] = replace(
+            stored, status=account.status, role=account.role, plan=account.plan, rate_limits=account.rate_limits
+        )
 
     async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:
         found = [a for a in self._by_id.values() if plan in (None, a.plan) and status in (None, a.status)]
@@ -608,8 +611,10 @@ class FakeModelCatalog:
         *,
         known: bool = True,
         listings: dict[str, bytes] | None = None,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.models = {m.id: m for m in models}
+        self.aliases = dict(aliases or {})
         self.is_known = known
         self.listings = dict(listings or {})
         self.lookups: list[str] = []
@@ -630,6 +635,12 @@ class FakeModelCatalog:
 
     async def known(self) -> bool:
         return self.is_known
+
+    async def resolve(self, name: str) -> str | None:
+        """The `ModelResolver` port by the domain's rule over the models added so far."""
+        if not self.is_known:
+            return ModelNames((), self.aliases).resolve(name) or name
+        return ModelNames(self.models, self.aliases).resolve(name)
 
 
 # ----------------------------------------------------------------------------------------- telemetry

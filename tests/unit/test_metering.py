@@ -15,6 +15,7 @@ from application.ports import (
     credits,
     image_store,
     leases,
+    model_resolver,
     moderation,
     rate_limiter,
     telemetry,
@@ -590,6 +591,7 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (telemetry.Telemetry, memory.RecordingTelemetry),
         (image_store.ImageStore, memory.InMemoryImageStore),
         (moderation.Moderator, memory.ScriptedModerator),
+        (model_resolver.ModelResolver, memory.FakeModelCatalog),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -615,6 +617,7 @@ def test_every_port_module_has_its_fakes_checked():
         "usage",
         "image_store",
         "moderation",
+        "model_resolver",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}

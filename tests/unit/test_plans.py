@@ -11,6 +11,7 @@ from domain.errors import InvalidRequest, RateLimited
 from domain.plans import (
     BUILTIN_PLANS,
     DEFAULT_PLAN,
+    FREE_PLAN,
     UNLIMITED_PLAN,
     Endpoint,
     Period,
@@ -23,6 +24,8 @@ from domain.plans import (
 )
 from interfaces.wording import describe
 from tests.fakes.memory import Harness
+
+ALL_BUILTINS = ("default", "unlimited", "credits", "free", "standard", "pro", "enterprise")
 
 PATHS = {
     Endpoint.CHAT: "/chat/completions",
@@ -63,7 +66,7 @@ def test_unlimited_plan_has_no_limits_and_no_balance():
     assert UNLIMITED_PLAN.policies == ()
     assert all(UNLIMITED_PLAN.policies_for(e) == () for e in Endpoint)
     assert UNLIMITED_PLAN.prepaid is False
-    assert {p.name for p in BUILTIN_PLANS} == {"default", "unlimited"}
+    assert {p.name for p in BUILTIN_PLANS} == set(ALL_BUILTINS)
 
 
 async def test_default_plan_admits_150_chat_and_embedding_requests_per_30_minutes_per_account():
@@ -232,7 +235,8 @@ def test_plan_book_has_the_builtins_and_a_default():
     assert sut.default_name == "default"
     assert sut.get("default") is DEFAULT_PLAN
     assert sut.require("unlimited") is UNLIMITED_PLAN
-    assert [p.name for p in sut.all()] == ["default", "unlimited"]
+    assert sut.require("free") is FREE_PLAN
+    assert [p.name for p in sut.all()] == sorted(ALL_BUILTINS)
 
 
 def test_plan_book_falls_back_to_the_default_for_a_removed_plan_but_require_refuses():
@@ -250,7 +254,7 @@ def test_configured_plans_override_builtins_by_name():
     sut = PlanBook([mine])
 
     assert sut.get("default") is mine
-    assert [p.name for p in sut.all()] == ["default", "unlimited"]
+    assert [p.name for p in sut.all()] == sorted(ALL_BUILTINS)
 
 
 def test_plan_book_refuses_an_undefined_default():

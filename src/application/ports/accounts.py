@@ -13,7 +13,7 @@ class AccountRepository(Protocol):
     async def get_by_email(self, email: str) -> Account | None: ...
 
     async def save(self, account: Account) -> None:
-        """Persists status, role and plan of an existing account."""
+        """Persists status, role, plan and rate-limit overrides of an existing account."""
         ...
 
     async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:

@@ -6,6 +6,7 @@ from application.ports.clock import Clock
 from application.principal import Principal
 from domain.errors import AccountBanned, AuthenticationFailed
 from domain.keys import hash_secret, looks_like_key, secret_matches
+from domain.plans import with_account_limits
 
 _MAX_CACHED = 100_000
 
@@ -49,7 +50,8 @@ class Authenticate:
         # The lookup was by hash; this compare is the constant-time check of the secret itself.
         if not secret_matches(secret, key.secret_hash, self._pepper):
             return None
-        return Principal(key=key, account=account, plan=self._plans.get(account.plan))
+        plan = with_account_limits(self._plans.get(account.plan), account.rate_limits)
+        return Principal(key=key, account=account, plan=plan)
 
     def forget(self) -> None:
         """Drops cached principals (after a revocation or ban in this process)."""

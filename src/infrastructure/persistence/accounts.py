@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -5,8 +6,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.accounts import Account, AccountStatus, Role
-from domain.errors import Conflict
+from domain.errors import Conflict, InvalidRequest
+from domain.plans import Endpoint, RatePolicy, Subject
 from infrastructure.persistence.tables import accounts
+
+log = logging.getLogger("sluice.persistence")
 
 _COLUMNS = (
     accounts.c.id,
@@ -15,7 +19,49 @@ _COLUMNS = (
     accounts.c.status,
     accounts.c.plan,
     accounts.c.created_at,
+    accounts.c.rate_limits,
 )
+
+
+def rate_limits_to_json(policies: tuple[RatePolicy, ...]) -> list[dict[str, Any]] | None:
+    """The `accounts.rate_limits` value: None (SQL NULL) for no overrides."""
+    if not policies:
+        return None
+    return [
+        {
+            "name": p.name,
+            "endpoints": sorted(e.value for e in p.endpoints),
+            "requests": p.limit,
+            "window_seconds": p.window_seconds,
+            "subject": p.subject.value,
+        }
+        for p in policies
+    ]
+
+
+def rate_limits_from_json(value: Any, account_id: str = "?") -> tuple[RatePolicy, ...]:
+    """Overrides as stored; an entry that cannot be read (a hand edit) is skipped and logged, so one
+    bad row never locks its account out: the plan's limit applies to that bucket instead."""
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        log.warning("account %s: rate_limits is not a list; ignored", account_id)
+        return ()
+    policies: list[RatePolicy] = []
+    for item in value:
+        try:
+            policies.append(
+                RatePolicy(
+                    name=str(item["name"]),
+                    endpoints=frozenset(Endpoint(e) for e in item["endpoints"]),
+                    limit=int(item["requests"]),
+                    window_seconds=float(item["window_seconds"]),
+                    subject=Subject(item.get("subject", "account")),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidRequest):
+            log.warning("account %s: unreadable rate limit override %r ignored", account_id, item)
+    return tuple(policies)
 
 
 def account_from_row(row: Any) -> Account:
@@ -26,6 +72,7 @@ def account_from_row(row: Any) -> Account:
         status=AccountStatus(row.status),
         plan=row.plan,
         created_at=row.created_at,
+        rate_limits=rate_limits_from_json(row.rate_limits, row.id),
     )
 
 
@@ -42,6 +89,7 @@ class SqlAccountRepository:
             "plan": account.plan,
             "balance_micros": 0,
             "created_at": account.created_at,
+            "rate_limits": rate_limits_to_json(account.rate_limits),
         }
         try:
             async with self._sessions() as session, session.begin():
@@ -60,7 +108,12 @@ class SqlAccountRepository:
         statement = (
             update(accounts)
             .where(accounts.c.id == account.id)
-            .values(role=account.role.value, status=account.status.value, plan=account.plan)
+            .values(
+                role=account.role.value,
+                status=account.status.value,
+                plan=account.plan,
+                rate_limits=rate_limits_to_json(account.rate_limits),
+            )
         )
         async with self._sessions() as session, session.begin():
             await session.execute(statement)

@@ -43,6 +43,9 @@ class AccountRow(Base):
     # entry is written, so that reading a balance (and reserving against it) is one row.
     balance_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    # The operator's per-account rate-policy overrides, a JSON list of
+    # {name, endpoints, requests, window_seconds, subject}; NULL (not JSON null) means none.
+    rate_limits: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class ApiKeyRow(Base):

@@ -5,6 +5,10 @@ caller triggers one background refresh and is served the stale copy meanwhile; a
 keeps the stale copy and is retried after ``retry_seconds``. Only the very first load is waited for,
 and then at most ``load_timeout`` seconds: a slow upstream never holds a request for long. With
 nothing loaded yet, ``listing`` answers None (the caller says "unavailable", not "no models").
+
+It is also the `ModelResolver` port: each load builds the index of the catalogue's names
+(`domain.model_names.ModelNames`, with the configured aliases), so resolving a client's model
+name on the hot path is a few dictionary lookups.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
@@ -21,6 +25,7 @@ import msgspec
 
 from application.ports.upstream import UpstreamError
 from domain.catalog import ModelInfo, ModelPrice
+from domain.model_names import ModelNames
 from domain.money import usd_to_picos
 
 __all__ = ["CachedModelCatalog", "ModelLister"]
@@ -168,10 +173,15 @@ class _Snapshot:
     listings: dict[str, bytes]
     embeddings_items: list[tuple[str, dict[str, msgspec.Raw]]]
     complete: bool  # False when the embeddings list failed for a passing reason
+    names: ModelNames  # every listed id (chat and embeddings), for `resolve`
 
 
 class CachedModelCatalog:
-    """`ModelCatalog` over an upstream's ``list_models(path)`` (e.g. `OpenRouterUpstream`)."""
+    """`ModelCatalog` and `ModelResolver` over an upstream's ``list_models(path)`` (e.g. `OpenRouterUpstream`).
+
+    `aliases` (the configuration's `[models.aliases]`, built-ins included) map names to ids; a
+    short name several providers serve resolves to the one in `gateway_models`, if exactly one is.
+    """
 
     def __init__(
         self,
@@ -179,6 +189,7 @@ class CachedModelCatalog:
         ttl_seconds: float = 300.0,
         gateway_models: frozenset[str] | None = None,
         *,
+        aliases: Mapping[str, str] | None = None,
         load_timeout: float = 10.0,
         retry_seconds: float = 30.0,
         models_path: str = "/models",
@@ -188,6 +199,7 @@ class CachedModelCatalog:
         self._upstream = upstream
         self._ttl = ttl_seconds
         self._gateway_models = gateway_models
+        self._aliases = dict(aliases or {})
         self._load_timeout = load_timeout
         self._retry = retry_seconds
         self._paths = (models_path, embeddings_path)
@@ -196,6 +208,7 @@ class CachedModelCatalog:
         self._fresh_until = float("-inf")
         self._next_attempt = float("-inf")
         self._task: asyncio.Task[None] | None = None
+        self._unloaded_names = ModelNames((), self._aliases)  # aliases only, while nothing is loaded
 
     # ---- the port
 
@@ -221,6 +234,12 @@ class CachedModelCatalog:
 
     async def known(self) -> bool:
         return await self._current() is not None
+
+    async def resolve(self, name: str) -> str | None:
+        snapshot = await self._current()
+        if snapshot is None:
+            return self._unloaded_names.resolve(name) or name
+        return snapshot.names.resolve(name)
 
     def lists(self, model_id: str) -> bool:
         """Whether the catalogue loaded so far lists this exact id; never waits, never starts a load (metrics)."""
@@ -329,4 +348,5 @@ class CachedModelCatalog:
             },
             embeddings_items=embedding_items,
             complete=complete,
+            names=ModelNames(by_id, self._aliases, allowed),
         )

@@ -1,13 +1,33 @@
 import argparse
+import re
 
+from application.use_cases.account_limits import AccountLimits, LimitSetting, SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, ListAccounts, SetAccountBanned
 from domain.accounts import Account
-from domain.plans import Period
+from domain.errors import InvalidRequest
+from domain.plans import Period, RatePolicy, Subject
 from interfaces.cli.context import container, say
 from interfaces.cli.key_commands import key_json, key_row
 from interfaces.cli.output import money, print_json, print_rows, usd_text, when
+from interfaces.gateway_config import parse_duration
 from interfaces.settings import Settings
+
+_LIMIT_SETTING = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\s*=\s*(\d+)\s*/\s*(\S+)\s*$")
+
+
+def limit_json(policy: RatePolicy) -> dict[str, object]:
+    return {
+        "name": policy.name,
+        "requests": policy.limit,
+        "per": policy.interval_label(),
+        "subject": policy.subject.value,
+        "endpoints": sorted(policy.endpoints),
+    }
+
+
+def limit_text(policy: RatePolicy) -> str:
+    return f"{policy.name}={policy.limit}/{policy.interval_label()} per {policy.subject}"
 
 
 def account_json(account: Account) -> dict[str, object]:
@@ -18,7 +38,17 @@ def account_json(account: Account) -> dict[str, object]:
         "plan": account.plan,
         "status": account.status.value,
         "created": when(account.created_at),
+        "rate_limits": [limit_json(p) for p in account.rate_limits],
     }
+
+
+def parse_limit_setting(text: str) -> LimitSetting:
+    """`chat=1000/1m`: BUCKET=REQUESTS/WINDOW, the window as in the config (30, 1m, 30m, 1h, 1d; m = 1m)."""
+    match = _LIMIT_SETTING.match(text)
+    seconds = parse_duration(match.group(3)) if match else None
+    if match is None or seconds is None:
+        raise InvalidRequest(f"--set wants BUCKET=REQUESTS/WINDOW such as chat=1000/1m, got {text!r}", param="set")
+    return LimitSetting(match.group(1), int(match.group(2)), seconds)
 
 
 async def accounts_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -99,8 +129,51 @@ async def accounts_show(settings: Settings, args: argparse.Namespace) -> int:
         ("spent", spent),
         ("spend caps", caps),
         ("keys", len(report.keys)),
+        ("rate limits", ", ".join(limit_text(p) for p in account.rate_limits) or "the plan's"),
     ):
         print(f"{label}:\t{value}")
     for key in report.keys:
         print("\t" + "\t".join(str(cell) for cell in key_row(key)[:4]))
+    return 0
+
+
+def _source(result: AccountLimits, policy: RatePolicy) -> str:
+    return "account" if result.overridden(policy) else "plan"
+
+
+def _print_limits(result: AccountLimits, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "email": result.account.email,
+                "plan": result.plan.name,
+                "overrides": [limit_json(p) for p in result.account.rate_limits],
+                "limits": [{**limit_json(p), "source": _source(result, p)} for p in result.effective],
+            }
+        )
+        return
+    print_rows(
+        ("bucket", "requests", "per", "subject", "endpoints", "source"),
+        (
+            (p.name, p.limit, p.interval_label(), p.subject, ",".join(sorted(p.endpoints)), _source(result, p))
+            for p in result.effective
+        ),
+    )
+
+
+async def accounts_limits(settings: Settings, args: argparse.Namespace) -> int:
+    changes = [parse_limit_setting(text) for text in args.set_limits]
+    subject = Subject(args.subject) if args.subject else None
+    async with container(settings) as c:
+        result = await (await c.get(SetAccountLimits)).execute(args.email, changes, subject=subject, clear=args.clear)
+    _print_limits(result, args.json)
+    email, seconds = result.account.email, f"{settings.key_cache_seconds:g} s"
+    if not (changes or args.clear):
+        return 0
+    if not result.changed:
+        say(f"{email}'s rate limits are so already; nothing changed")
+    elif result.account.rate_limits:
+        say(f"{email}'s rate limits set; gateways apply them within {seconds}")
+    else:
+        say(f"{email}'s rate limit overrides cleared: its plan {result.plan.name!r} applies within {seconds}")
     return 0

@@ -3,7 +3,14 @@
 import argparse
 from collections.abc import Awaitable, Callable
 
-from interfaces.cli.account_commands import accounts_ban, accounts_create, accounts_list, accounts_show, accounts_unban
+from interfaces.cli.account_commands import (
+    accounts_ban,
+    accounts_create,
+    accounts_limits,
+    accounts_list,
+    accounts_show,
+    accounts_unban,
+)
 from interfaces.cli.context import say
 from interfaces.cli.credit_commands import credits_balance, credits_deduct, credits_grant
 from interfaces.cli.key_commands import keys_create, keys_list, keys_revoke
@@ -27,6 +34,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("accounts", "show"): accounts_show,
     ("accounts", "ban"): accounts_ban,
     ("accounts", "unban"): accounts_unban,
+    ("accounts", "limits"): accounts_limits,
     ("keys", "create"): keys_create,
     ("keys", "list"): keys_list,
     ("keys", "revoke"): keys_revoke,

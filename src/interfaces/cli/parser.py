@@ -3,6 +3,8 @@
 import argparse
 from importlib.metadata import version
 
+from domain.plans import Subject
+
 _EMAIL = {"metavar": "EMAIL", "help": "the account's email address"}
 _JSON = {"action": "store_true", "help": "print JSON instead of tab-separated text"}
 
@@ -52,6 +54,31 @@ def _accounts(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> Non
     _email(ban)
     unban = accounts.add_parser("unban", help="lift a ban: its keys work again within the key cache time")
     _email(unban)
+    limits = accounts.add_parser(
+        "limits",
+        help="show an account's rate limits, or override its plan's bucket by bucket (within the key cache time)",
+    )
+    _email(limits)
+    limits.add_argument(
+        "--set",
+        metavar="BUCKET=N/WINDOW",
+        action="append",
+        default=[],
+        dest="set_limits",
+        help="N requests per WINDOW (30s, 1m, 30m, 1h, 1d) in BUCKET: one of the plan's buckets (chat, images, "
+        "moderations, per-ip...) keeps its endpoints, a new one is chat (chat and embeddings), embeddings, images "
+        "or moderations; repeatable; other overrides are kept",
+    )
+    limits.add_argument(
+        "--subject",
+        choices=[s.value for s in Subject],
+        default=None,
+        help="count the --set buckets per account, per key or per client IP; default: as the bucket is now",
+    )
+    limits.add_argument(
+        "--clear", action="store_true", help="drop every override first (with no --set: back to the plan's limits)"
+    )
+    _json(limits)
 
 
 def _keys(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

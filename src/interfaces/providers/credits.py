@@ -11,12 +11,14 @@ from application.credit_leases import LeasedCreditLedger
 from application.metering import Meter
 from application.ports.clock import Clock
 from application.ports.credits import CreditLedger
+from application.ports.moderation import Moderator
 from application.ports.rate_limiter import RateLimiter, SpendCounter, SpendStore
 from application.ports.upstream import ModelCatalog
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.spend_cache import CachedSpendCounter
 from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
+from infrastructure.upstream.catalog import CachedModelCatalog
 from interfaces.gateway_config import GatewayConfig
 from interfaces.settings import Settings
 
@@ -54,6 +56,8 @@ class CreditsProvider(Provider):
         recorder: UsageRecorder,
         usage: UsageQueries,
         clock: Clock,
+        names: CachedModelCatalog,
+        moderator: Moderator,
     ) -> Meter:
         # One per process: shutdown waits on what this very Meter has admitted.
         return Meter(
@@ -65,4 +69,7 @@ class CreditsProvider(Provider):
             usage_queries=usage,
             clock=clock,
             gateway_models=config.allowed_models,
+            resolver=names,  # the catalogue resolves names: aliases, ids without their provider
+            client_policy=config.client_policy,
+            moderator=moderator,
         )

@@ -27,7 +27,7 @@ class UpstreamProvider(Provider):
 
     @provide
     async def catalog(self, config: GatewayConfig, upstream: OpenRouterUpstream) -> AsyncIterator[CachedModelCatalog]:
-        catalog = CachedModelCatalog(upstream, gateway_models=config.allowed_models)
+        catalog = CachedModelCatalog(upstream, gateway_models=config.allowed_models, aliases=config.model_aliases)
         yield catalog
         await close_quietly(catalog.aclose)  # a refresh in flight must not outlive the client it reads
 

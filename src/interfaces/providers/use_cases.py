@@ -11,6 +11,7 @@ from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
 from application.ports.image_store import ImageStore
 from application.ports.upstream import Upstream
+from application.use_cases.account_limits import SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
@@ -54,6 +55,7 @@ class UseCasesProvider(Provider):
         return GenerateImages(meter, upstream, tasks, images, clock, settings.image_ttl_seconds)
 
     fetch_image = provide(FetchImage)
+    set_limits = provide(SetAccountLimits)
     charged = provide(ProxyChargedRequest)
     moderate = provide(ProxyModerationRequest)
     reconcile_leases = provide(ReconcileLeases)

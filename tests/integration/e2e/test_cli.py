@@ -209,3 +209,78 @@ def test_the_in_process_limiter_is_named() -> None:
     settings = load_settings({"SLUICE_UPSTREAM_URL": "https://u:tok@example.org/v1", "SLUICE_DATA_DIR": "/tmp/x"})
     line = startup_line(settings)
     assert "limiter in-process" in line and "upstream https://u:***@example.org/v1" in line and "tok" not in line
+
+
+def test_a_fresh_install_serves_the_specs_plans() -> None:
+    fresh = Gateway("http://127.0.0.1:9/api/v1")
+    del fresh.env["SLUICE_CONFIG"]  # no configuration file at all: the built-ins alone
+
+    created = fresh.cli("accounts", "create", "first@example.org", "--plan", "free")
+    assert created.stdout.split("\t")[1:3] == ["first@example.org", "free"]
+    assert "created on plan 'free'" in created.stderr
+    plans = {p["name"]: p for p in json.loads(fresh.cli("plans", "list", "--json").stdout)}
+    assert set(plans) == {"default", "unlimited", "credits", "free", "standard", "pro", "enterprise"}
+    assert [(x["name"], x["requests"], x["per"], x["subject"]) for x in plans["free"]["limits"]] == [
+        ("chat", 10, "1m", "key"),
+        ("images", 5, "1m", "key"),
+        ("moderations", 300, "1m", "key"),
+    ]
+    assert plans["credits"]["prepaid"] is True
+    assert plans["credits"]["pricing"] == {"mode": "per_request", "per_request_usd": 1.0, "per_request_micros": 10**6}
+    unknown = fresh.cli("accounts", "create", "gold@example.org", "--plan", "gold", check=False)
+    assert unknown.returncode == 1 and "no plan named 'gold'" in unknown.stderr
+
+
+def test_accounts_limits_shows_sets_and_clears_overrides(cli: Gateway) -> None:
+    email = _account(cli, "enterprise")
+
+    shown = cli.cli("accounts", "limits", email)
+    rows = [line.split("\t") for line in shown.stdout.splitlines()]
+    assert rows[0] == ["bucket", "requests", "per", "subject", "endpoints", "source"]
+    assert rows[1:] == [
+        ["chat", "300", "1m", "key", "chat,embeddings", "plan"],
+        ["images", "60", "1m", "key", "images", "plan"],
+        ["moderations", "300", "1m", "key", "moderations", "plan"],
+    ]
+    assert shown.stderr == ""
+
+    changed = cli.cli("accounts", "limits", email, "--set", "chat=1000/1m", "--set", "images=100/1m", "--json")
+    report = json.loads(changed.stdout)
+    assert [(x["name"], x["requests"], x["source"]) for x in report["limits"]] == [
+        ("chat", 1000, "account"),
+        ("images", 100, "account"),
+        ("moderations", 300, "plan"),
+    ]
+    assert [x["name"] for x in report["overrides"]] == ["chat", "images"]
+    assert "rate limits set; gateways apply them within 0.2 s" in changed.stderr
+
+    per_ip = cli.cli("accounts", "limits", email, "--set", "chat=20/30s", "--subject", "ip", "--json")
+    chat = json.loads(per_ip.stdout)["limits"][0]
+    assert (chat["requests"], chat["per"], chat["subject"]) == (20, "30s", "ip")
+    same = cli.cli("accounts", "limits", email, "--set", "chat=20/30s")
+    assert "nothing changed" in same.stderr
+
+    account = json.loads(cli.cli("accounts", "show", email, "--json").stdout)
+    assert [(x["name"], x["requests"], x["subject"]) for x in account["rate_limits"]] == [
+        ("chat", 20, "ip"),
+        ("images", 100, "key"),
+    ]
+    assert "rate limits:\tchat=20/30s per ip, images=100/1m per key" in cli.cli("accounts", "show", email).stdout
+
+    cleared = cli.cli("accounts", "limits", email, "--clear")
+    assert all(row.endswith("\tplan") for row in cleared.stdout.splitlines()[1:])
+    assert "overrides cleared: its plan 'enterprise' applies" in cleared.stderr
+
+
+def test_accounts_limits_refusals(cli: Gateway) -> None:
+    email = _account(cli)
+    for args, message in (
+        (["--set", "chat=lots"], "--set wants BUCKET=REQUESTS/WINDOW such as chat=1000/1m, got 'chat=lots'"),
+        (["--set", "chat=10/fortnight"], "got 'chat=10/fortnight'"),
+        (["--set", "chat=0/1m"], "needs a positive limit and window"),
+        (["--set", "video=1/1m"], "no rate bucket named 'video' on plan 'default'"),
+        (["--subject", "key"], "a subject applies to the limits being set"),
+    ):
+        refused = cli.cli("accounts", "limits", email, *args, check=False)
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+    assert json.loads(cli.cli("accounts", "show", email, "--json").stdout)["rate_limits"] == []

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.accounts import Account
 from domain.keys import issue_key
+from domain.plans import Endpoint, RatePolicy, Subject
 from infrastructure.persistence.accounts import SqlAccountRepository
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
 
@@ -40,6 +41,17 @@ async def test_find_with_account_joins_the_owner(keys: SqlApiKeyRepository, acco
     found = await keys.find_with_account(key.secret_hash)
     assert found == (key, account)
     assert await keys.find_with_account("0" * 64) is None
+
+
+async def test_find_with_account_reads_the_owners_rate_limits(
+    keys: SqlApiKeyRepository, accounts: SqlAccountRepository, account: Account
+) -> None:
+    chat = RatePolicy("chat", frozenset({Endpoint.CHAT, Endpoint.EMBEDDINGS}), 1000, 60, Subject.KEY)
+    limited = account.with_rate_limits((chat,))
+    await accounts.save(limited)
+    key = _issue(account)
+    await keys.add(key)
+    assert await keys.find_with_account(key.secret_hash) == (key, limited)
 
 
 async def test_list_and_count_active(

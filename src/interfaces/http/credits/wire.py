@@ -9,6 +9,8 @@ from domain.errors import InvalidRequest
 from domain.money import MICROS_PER_USD
 from domain.plans import Endpoint
 from domain.pricing import Tariff
+from interfaces.http.chat_validation import validate_chat_fields
+from interfaces.http.moderation_wire import chat_texts
 from interfaces.http.openai.wire import read_fields
 
 DEFAULT_MAX_TOKENS = 150
@@ -46,6 +48,7 @@ def parse_credits_chat(body: bytes, client_ip: str, client_marks: tuple[str, ...
     messages = _decoded(_list, fields.get("messages"))
     if not model or not messages:
         raise InvalidRequest(MISSING_FIELDS)
+    validate_chat_fields(fields)
     raw_max = fields.get("max_tokens")
     max_tokens = _decoded(_max_tokens, raw_max) if raw_max is not None else None
     if raw_max is not None and bytes(raw_max).strip() != b"null" and (max_tokens is None or max_tokens < 1):
@@ -70,6 +73,7 @@ def parse_credits_chat(body: bytes, client_ip: str, client_marks: tuple[str, ...
         client_marks=client_marks,
         tariff=BATCH if batch else STANDARD,
         with_model=with_model,
+        input_texts=lambda: chat_texts(body),
     )
 
 

@@ -30,6 +30,7 @@ from interfaces.http.gemini.response import UpstreamReplyError, translate_reply
 from interfaces.http.gemini.stream import JsonArrayFramer, StreamTranslator, sse_event
 from interfaces.http.gemini.tokens import count_tokens
 from interfaces.http.injection import inject
+from interfaces.http.moderation_wire import chat_texts
 from interfaces.http.openai.calls import response_headers
 
 PREFIXES = ("/api/v1beta", "/v1beta")
@@ -67,6 +68,7 @@ def _call(request: Request, model: str, body: bytes, ask: UpstreamChat, stream: 
         client_ip=client_ip(request),
         client_marks=client_marks(request),
         with_model=lambda served: _translated(served, body, stream).openai_body,
+        input_texts=lambda: chat_texts(ask.openai_body),
     )
 
 

@@ -14,12 +14,12 @@ import msgspec
 from application.gateway_request import GatewayRequest
 from domain.errors import InvalidRequest
 from domain.plans import Endpoint
+from interfaces.http.chat_validation import MAX_TOKENS_LIMIT, validate_chat_fields
+from interfaces.http.moderation_wire import chat_texts
 
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _str = msgspec.json.Decoder(str)
 _bool = msgspec.json.Decoder(bool | None)
-# Token counts reach the credit reservation (and int64 columns): a bound keeps them meaningful.
-MAX_TOKENS_LIMIT = 2**31 - 1
 _int = msgspec.json.Decoder(Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS_LIMIT)] | None)
 # Model ids are recorded with every request; a bound and printable characters keep them storable.
 MAX_MODEL_LENGTH = 256
@@ -131,6 +131,7 @@ def parse_chat(body: bytes, client_ip: str, client_marks: tuple[str, ...] = ()) 
     messages = fields.get("messages")
     if messages is None or not _MESSAGES_START.match(messages):
         raise InvalidRequest("'messages' must be a non-empty array of message objects", param="messages")
+    validate_chat_fields(fields)
     stream = bool(_decode(_bool, fields.get("stream"), "stream", "a boolean"))
     max_tokens = _decode(_int, fields.get("max_tokens"), "max_tokens", _TOKENS)
     if max_tokens is None:
@@ -155,5 +156,6 @@ def parse_chat(body: bytes, client_ip: str, client_marks: tuple[str, ...] = ()) 
         client_ip=client_ip,
         client_marks=client_marks,
         with_model=_renamer(fields),
+        input_texts=lambda: chat_texts(body),
     )
     return ChatCall(request, bool(wants_usage))
