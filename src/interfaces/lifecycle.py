@@ -16,12 +16,15 @@ from application.background import BackgroundTasks
 from application.credit_leases import LeasedCreditLedger
 from application.metering import Meter
 from application.spend_cache import CachedSpendCounter
+from application.use_cases.generate_images import PurgeExpiredImages
 from application.use_cases.leases import ReconcileLeases
 
 log = logging.getLogger("sluice")
 
 # How long shutdown waits for admitted requests to settle after the server stopped serving them.
 _SETTLE_WAIT_SECONDS = 10.0
+# Expired images are never served (the store checks); deleting them only bounds the table.
+_IMAGE_PURGE_SECONDS = 300.0
 
 
 class UsageBuffer(Protocol):
@@ -42,6 +45,7 @@ class Lifecycle:
         usage_store: UsageBuffer,
         reconcile: ReconcileLeases,
         lease_seconds: float,
+        purge_images: PurgeExpiredImages | None = None,
     ) -> None:
         self._meter = meter
         self._tasks = tasks
@@ -50,6 +54,7 @@ class Lifecycle:
         self._usage_store = usage_store
         self._reconcile_leases = reconcile
         self._lease_seconds = lease_seconds
+        self._purge_images = purge_images
         self._sweeper: asyncio.Task[None] | None = None
         self._stopped = False
 
@@ -69,6 +74,7 @@ class Lifecycle:
         loop = asyncio.get_running_loop()
         lease_seconds = self._lease_seconds
         renew_at = reconcile_at = loop.time()
+        purge_at = renew_at + _IMAGE_PURGE_SECONDS
         while True:
             await asyncio.sleep(min(0.5, lease_seconds / 4))
             try:
@@ -86,6 +92,12 @@ class Lifecycle:
             if now >= reconcile_at:
                 reconcile_at = now + lease_seconds / 2
                 await self._reconcile()
+            if now >= purge_at and self._purge_images is not None:
+                purge_at = now + _IMAGE_PURGE_SECONDS
+                try:
+                    await self._purge_images.execute()
+                except Exception:
+                    log.exception("deleting expired images failed")
 
     async def _reconcile(self) -> None:
         try:

@@ -22,6 +22,7 @@ from application.ports.usage import Grouping, UsageGroup
 from application.principal import Principal
 from domain.accounts import Account, AccountStatus, new_account
 from domain.catalog import ModelInfo, ModelPrice
+from domain.client_policy import ClientPolicy
 from domain.credits import EntryKind, LedgerEntry, WriteOutcome, grant_entry
 from domain.errors import Conflict
 from domain.images import StoredImage, new_image_token
@@ -721,6 +722,9 @@ class Harness:
     upstream: FakeUpstream = field(default_factory=FakeUpstream)
     ledger: InMemoryCreditLedger = field(default_factory=InMemoryCreditLedger)
     gateway_models: frozenset[str] | None = None
+    client_policy: ClientPolicy | None = None
+    moderator: ScriptedModerator | None = None
+    resolve_names: bool = False  # resolve model names through the catalogue (aliases, provider-less ids)
 
     def __post_init__(self) -> None:
         self.accounts = InMemoryAccountRepository()
@@ -739,6 +743,9 @@ class Harness:
             usage_queries=self.usage,
             clock=self.clock,
             gateway_models=self.gateway_models,
+            resolver=self.catalog if self.resolve_names else None,
+            client_policy=self.client_policy,
+            moderator=self.moderator,
         )
 
     async def principal(

@@ -121,3 +121,12 @@ class FetchImage:
 
     async def execute(self, token: str) -> StoredImage | None:
         return await self._images.get(token, self._clock.now())
+
+
+class PurgeExpiredImages:
+    def __init__(self, images: ImageStore, clock: Clock) -> None:
+        self._images = images
+        self._clock = clock
+
+    async def execute(self) -> int:
+        return await self._images.purge(self._clock.now())

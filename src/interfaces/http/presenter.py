@@ -62,6 +62,11 @@ def exception_handlers(present: Callable[[Request], ErrorPresenter]) -> dict[typ
     def domain(request: Request, exc: e.DomainError) -> Response[bytes]:
         return present(request).domain_error(exc, refusal_headers(exc))
 
+    def upstream(request: Request, exc: UpstreamError) -> Response[bytes]:
+        # An upstream a request needed before its own call (the moderation model of a plan that
+        # moderates input) failed: the request fails closed, in the family's words.
+        return present(request).upstream_error(exc, None)
+
     def http(request: Request, exc: HTTPException) -> Response[bytes]:
         message, code = _http_message(exc)
         return present(request).http_error(exc.status_code, message, code, getattr(exc, "headers", None))
@@ -78,6 +83,7 @@ def exception_handlers(present: Callable[[Request], ErrorPresenter]) -> dict[typ
 
     return {
         e.DomainError: domain,
+        UpstreamError: upstream,
         HTTPException: http,
         ConnectionError: backend_unavailable,
         TimeoutError: backend_unavailable,

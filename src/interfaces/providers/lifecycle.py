@@ -13,6 +13,7 @@ from application.background import BackgroundTasks
 from application.credit_leases import LeasedCreditLedger
 from application.metering import Meter
 from application.spend_cache import CachedSpendCounter
+from application.use_cases.generate_images import PurgeExpiredImages
 from application.use_cases.leases import ReconcileLeases
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder
 from interfaces.lifecycle import Lifecycle
@@ -33,6 +34,7 @@ class LifecycleProvider(Provider):
         spend: CachedSpendCounter,
         usage_store: BufferedSqlUsageRecorder,
         reconcile: ReconcileLeases,
+        purge_images: PurgeExpiredImages,
     ) -> AsyncIterator[Lifecycle]:
         lifecycle = Lifecycle(
             meter=meter,
@@ -42,6 +44,7 @@ class LifecycleProvider(Provider):
             usage_store=usage_store,
             reconcile=reconcile,
             lease_seconds=settings.lease_seconds,
+            purge_images=purge_images,
         )
         yield lifecycle
         await close_quietly(lifecycle.stop)

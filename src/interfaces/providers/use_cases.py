@@ -18,7 +18,7 @@ from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKe
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.charged_call import ProxyChargedRequest
 from application.use_cases.credits import DeductCredits, GrantCredits
-from application.use_cases.generate_images import FetchImage, GenerateImages
+from application.use_cases.generate_images import FetchImage, GenerateImages, PurgeExpiredImages
 from application.use_cases.leases import ListLeases, ReconcileLeases
 from application.use_cases.moderate import ProxyModerationRequest
 from application.use_cases.proxy_model_request import ProxyModelRequest
@@ -55,6 +55,7 @@ class UseCasesProvider(Provider):
         return GenerateImages(meter, upstream, tasks, images, clock, settings.image_ttl_seconds)
 
     fetch_image = provide(FetchImage)
+    purge_images = provide(PurgeExpiredImages)
     set_limits = provide(SetAccountLimits)
     charged = provide(ProxyChargedRequest)
     moderate = provide(ProxyModerationRequest)

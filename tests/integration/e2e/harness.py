@@ -33,6 +33,13 @@ pricing = { mode = "per_request", usd = "0.01" }
 [plans.capped]
 description = "a daily cap of ten micro-dollars"
 spend_caps = [{ period = "day", usd = "0.00001" }]
+
+[plans.careful]
+description = "chat input is moderated first"
+moderate_input = true
+
+[policy]
+block_clients = ["BlockedAgent"]
 """
 
 
