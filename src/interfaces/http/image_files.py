@@ -11,6 +11,7 @@ from interfaces.http.openai.images import IMAGE_FILES_PATH
 
 class ImageFilesController(Controller):
     path = IMAGE_FILES_PATH
+    include_in_schema = False
 
     @get("/{token:str}")
     @inject

@@ -117,6 +117,31 @@ MODERATIONS_REQUEST = {
     "properties": {"model": _MODEL_ID, "input": _INPUT},
     "additionalProperties": True,
 }
+IMAGES_REQUEST = {
+    "type": "object",
+    "required": ["model", "prompt"],
+    "properties": {
+        "model": _MODEL_ID,
+        "prompt": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "n": {"type": ["integer", "null"], "minimum": 1, "maximum": 4},
+        "size": {
+            "type": ["string", "null"],
+            "enum": [
+                *("256x256", "512x512", "1024x1024", "1792x1024", "1024x1792", "1536x1024", "1024x1536"),
+                *("auto", None),
+            ],
+        },
+        "quality": {"type": ["string", "null"]},
+        "response_format": {"type": ["string", "null"], "enum": ["url", "b64_json", None]},
+    },
+    "additionalProperties": True,
+}
+IMAGES_RESPONSE = {
+    "type": "object",
+    "required": ["created", "data"],
+    "properties": {"created": {"type": "integer"}, "data": {"type": "array", "items": _OBJECT}},
+    "additionalProperties": True,
+}
 CHAT_RESPONSE = {
     "type": "object",
     "required": ["id", "choices"],

@@ -25,6 +25,7 @@ def owns(path: str) -> bool:
 
 class CreditsController(Controller):
     path = "/api"
+    include_in_schema = False  # /openapi.json documents the OpenAI family; docs/api.md has this one
 
     @post("/v1/chat", status_code=200)
     @inject

@@ -110,6 +110,7 @@ async def _gemini_events(
 
 
 class GeminiController(Controller):
+    include_in_schema = False  # /openapi.json documents the OpenAI family; docs/api.md has this one
     @post("/models/{target:path}", status_code=200)
     @inject
     async def model_call(

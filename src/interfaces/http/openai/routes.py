@@ -25,6 +25,8 @@ from interfaces.http.openapi import (
     CHAT_RESPONSE,
     EMBEDDINGS_REQUEST,
     EMBEDDINGS_RESPONSE,
+    IMAGES_REQUEST,
+    IMAGES_RESPONSE,
     KEY,
     METERED_ERRORS,
     MODEL,
@@ -91,7 +93,13 @@ class OpenAIController(Controller):
     async def embeddings(self, request: Request, forward: FromDishka[ForwardModelCall]) -> Response:
         return await forward(request, parse_embeddings)
 
-    @post("/images/generations", status_code=200)
+    @post(
+        "/images/generations",
+        status_code=200,
+        operation_class=documented(
+            body=IMAGES_REQUEST, ok=IMAGES_RESPONSE, errors=METERED_ERRORS, auth=True, metered=True
+        ),
+    )
     @inject
     async def images(
         self, request: Request, forward: FromDishka[ForwardModelCall], generate: FromDishka[GenerateImages]
