@@ -17,11 +17,12 @@ Any account may carry rate-policy overrides (`Account.rate_limits`) that take pr
 plan's bucket by bucket: `effective_policies` is the rule.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from types import MappingProxyType
 
 from domain.errors import InvalidRequest
 
@@ -121,12 +122,14 @@ _IMAGES = frozenset({Endpoint.IMAGES})
 _MODERATIONS = frozenset({Endpoint.MODERATIONS})
 
 # The endpoints of a bucket an override names when the plan has no bucket of that name.
-STANDARD_BUCKETS: dict[str, frozenset[Endpoint]] = {
-    "chat": _CHAT_AND_EMBEDDINGS,
-    "embeddings": frozenset({Endpoint.EMBEDDINGS}),
-    "images": _IMAGES,
-    "moderations": _MODERATIONS,
-}
+STANDARD_BUCKETS: Mapping[str, frozenset[Endpoint]] = MappingProxyType(
+    {
+        "chat": _CHAT_AND_EMBEDDINGS,
+        "embeddings": frozenset({Endpoint.EMBEDDINGS}),
+        "images": _IMAGES,
+        "moderations": _MODERATIONS,
+    }
+)
 
 DEFAULT_PLAN = Plan(
     name="default",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from application.background import BackgroundTasks
 from application.metering import Meter
+from application.ports.moderation import Moderator
 from application.ports.rate_limiter import SpendBatch
 from application.ports.upstream import StreamChunk, UpstreamError, UpstreamReply
 from application.ports.usage import Grouping, UsageGroup
@@ -25,11 +26,9 @@ from domain.catalog import ModelInfo, ModelPrice
 from domain.client_policy import ClientPolicy
 from domain.credits import EntryKind, LedgerEntry, WriteOutcome, grant_entry
 from domain.errors import Conflict
-from domain.images import StoredImage, new_image_token
 from domain.keys import ApiKey, issue_key
 from domain.leases import Lease, LeaseStanding, close_key, returned_micros
 from domain.model_names import ModelNames
-from domain.moderation import ModerationVerdict
 from domain.plans import DEFAULT_PLAN, Plan
 from domain.pricing import Usage
 from domain.rate_policy import Decision, LimitCheck, decide_all
@@ -723,7 +722,7 @@ class Harness:
     ledger: InMemoryCreditLedger = field(default_factory=InMemoryCreditLedger)
     gateway_models: frozenset[str] | None = None
     client_policy: ClientPolicy | None = None
-    moderator: ScriptedModerator | None = None
+    moderator: Moderator | None = None
     resolve_names: bool = False  # resolve model names through the catalogue (aliases, provider-less ids)
 
     def __post_init__(self) -> None:
@@ -768,39 +767,3 @@ class Harness:
             seed = grant_entry(account.id, balance_micros, f"seed:{account.id}", self.clock.now())
             await self.ledger.append(seed)
         return Principal(key=issued.key, account=account, plan=plan)
-
-
-# ------------------------------------------------------------------------------------- images, moderation
-
-
-class InMemoryImageStore:
-    def __init__(self) -> None:
-        self.images: dict[str, StoredImage] = {}
-
-    async def put(self, data: bytes, media_type: str, account_id: str, expires_at: datetime) -> str:
-        token = new_image_token()
-        self.images[token] = StoredImage(token, media_type, data, account_id, expires_at, expires_at)
-        return token
-
-    async def get(self, token: str, now: datetime) -> StoredImage | None:
-        image = self.images.get(token)
-        return None if image is None or image.expired(now) else image
-
-    async def purge(self, now: datetime) -> int:
-        gone = [t for t, image in self.images.items() if image.expired(now)]
-        for token in gone:
-            del self.images[token]
-        return len(gone)
-
-
-class ScriptedModerator:
-    """Flags any text containing one of `flag_words`, naming the category `violence`."""
-
-    def __init__(self, *flag_words: str) -> None:
-        self.flag_words = flag_words
-        self.calls: list[list[str]] = []
-
-    async def classify(self, texts: list[str]) -> ModerationVerdict:
-        self.calls.append(texts)
-        flagged = any(word in text for text in texts for word in self.flag_words)
-        return ModerationVerdict(flagged, ("violence",) if flagged else ())

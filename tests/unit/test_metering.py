@@ -29,7 +29,9 @@ from domain.plans import Endpoint, Period, Plan, Pricing, PricingMode, RatePolic
 from domain.pricing import Usage
 from domain.usage import Outcome, UsageRecord
 from interfaces.wording import describe
+from tests.fakes import image_store as fake_images
 from tests.fakes import memory
+from tests.fakes import moderator as fake_moderator
 from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness, InMemoryCreditLedger
 
 MODEL = CHEAP_MODEL.id
@@ -589,8 +591,8 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (usage.UsageRecorder, memory.InMemoryUsageRecorder),
         (usage.UsageQueries, memory.InMemoryUsageStore),
         (telemetry.Telemetry, memory.RecordingTelemetry),
-        (image_store.ImageStore, memory.InMemoryImageStore),
-        (moderation.Moderator, memory.ScriptedModerator),
+        (image_store.ImageStore, fake_images.InMemoryImageStore),
+        (moderation.Moderator, fake_moderator.ScriptedModerator),
         (model_resolver.ModelResolver, memory.FakeModelCatalog),
     ],
 )

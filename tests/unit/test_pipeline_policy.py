@@ -16,7 +16,9 @@ from domain.images import GeneratedImage
 from domain.plans import Endpoint, Plan, Pricing
 from domain.pricing import Tariff, Usage
 from domain.usage import Outcome
-from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness, InMemoryImageStore, ScriptedModerator
+from tests.fakes.image_store import InMemoryImageStore
+from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness
+from tests.fakes.moderator import ScriptedModerator
 
 OK = b'{"id":"gen-1","choices":[{"message":{"content":"hi"}}]}'
 CREDIT = 1_000_000
@@ -110,7 +112,7 @@ async def test_images_are_billed_per_image_delivered():
     principal = await h.principal(plan, balance_micros=CREDIT)
     for reply in [UpstreamReply(200, b"one", Usage(1, 1)), UpstreamError(502, "x", "status_5xx")]:
         h.upstream.script_reply(reply)
-    store = InMemoryImageStore()
+    store = InMemoryImageStore(h.clock)
     generate = GenerateImages(h.meter, h.upstream, h.tasks, store, h.clock)
 
     def read(body: bytes) -> list[GeneratedImage]:
