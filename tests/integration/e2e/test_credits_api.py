@@ -1,6 +1,8 @@
 """The credits API (credits-api.md) driven as its own examples do: `requests`, flat errors, credits."""
 
 import json
+import shutil
+import subprocess
 
 import requests
 
@@ -91,3 +93,33 @@ def test_model_list(gateway: Gateway) -> None:
     models = requests.get(gateway.root + "/api/models", timeout=15)
     assert models.status_code == 200
     assert MODEL in {m["id"] for m in models.json()["data"]}
+
+
+FETCH_EXAMPLE = """
+const response = await fetch('BASE/api/v1/chat', {
+  method: 'POST',
+  headers: {
+    'Authorization': 'Bearer YOUR_API_KEY',
+    'Content-Type': 'application/json'
+  },
+  body: JSON.stringify({
+    model: 'groq/gemma-groq-416',
+    messages: [
+      { role: 'user', content: 'Hello!' }
+    ]
+  })
+});
+
+const data = await response.json();
+console.log(data);
+"""
+
+
+def test_the_specs_fetch_example_runs_in_node(gateway: Gateway, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    node = shutil.which("node")
+    assert node, "node is needed for the credits spec's JavaScript example (.ci/run installs it)"
+    key = funded_key(gateway, "3")
+    script = tmp_path / "example.mjs"
+    script.write_text(FETCH_EXAMPLE.replace("BASE", gateway.root).replace("YOUR_API_KEY", key))
+    result = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=30, check=True)  # noqa: S603
+    assert "credits_charged: 1" in result.stdout and "credits_remaining: 2" in result.stdout, result.stdout
