@@ -37,6 +37,7 @@ from domain.images import (
     sniff_media_type,
 )
 from domain.pricing import Usage
+from interfaces.http.openai.wire import read_fields
 
 __all__ = [
     "HIGH_QUALITY_IMAGE_SIZE",
@@ -52,7 +53,6 @@ MAX_MODEL_LENGTH = 256
 MAX_USER_LENGTH = 256
 _ECHO = 40  # characters of a rejected value quoted back
 
-_fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _str = msgspec.json.Decoder(str | None)
 _int = msgspec.json.Decoder(int | None)
 _bool = msgspec.json.Decoder(bool | None)
@@ -63,23 +63,6 @@ ImageItem = tuple[str | None, str | None, str | None]
 
 
 # ---- the request ---------------------------------------------------------------------------------
-
-
-def _read_fields(body: bytes) -> dict[str, msgspec.Raw]:
-    if not body or body.isspace():
-        raise InvalidRequest("The request body is empty; send a JSON object.")
-    try:
-        body.decode()
-    except UnicodeDecodeError as exc:
-        raise InvalidRequest(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
-    try:
-        return _fields.decode(body)
-    except msgspec.DecodeError as exc:
-        raise InvalidRequest(
-            f"We could not parse the JSON body of your request: expected a JSON object ({exc})."
-        ) from None
-    except RecursionError:
-        raise InvalidRequest("The JSON body of your request is nested too deeply.") from None
 
 
 def _decode(fields: dict[str, msgspec.Raw], name: str, decoder: msgspec.json.Decoder, kind: str) -> Any:
@@ -117,7 +100,7 @@ def parse_image_request(body: bytes) -> ImageAsk:
     ``safety_identifier`` beyond standing in for ``user``...) are ignored, as unknown fields are;
     ``stream: true`` is refused, since the answer is never streamed.
     """
-    fields = _read_fields(body)
+    fields = read_fields(body)
     model = _text(fields, "model", MAX_MODEL_LENGTH, "a model id")
     if not model:
         raise InvalidRequest("you must provide a model parameter", param="model")
