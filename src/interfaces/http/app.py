@@ -19,6 +19,8 @@ from interfaces.http.openai.routes import OpenAIController
 from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.ops_routes import OpsController
 from interfaces.http.presenter import always, by_path, exception_handlers
+from interfaces.web.routes import WEB_HANDLERS
+from interfaces.web.templating import TEMPLATE_CONFIG
 
 # The three OpenAI-compatible mounts of the specs: the proxy's, the gateway's and the bare one.
 OPENAI_PREFIXES = ("/proxy/v1", "/api/v1", "/v1")
@@ -86,7 +88,8 @@ def create_app(  # type: ignore[no-untyped-def]
         )
     )
     app = Litestar(
-        route_handlers=[*routers, OpsController, ImageFilesController],
+        route_handlers=[*routers, OpsController, ImageFilesController, *WEB_HANDLERS],
+        template_config=TEMPLATE_CONFIG,
         # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
         # family whose paths it resembles.
         exception_handlers=exception_handlers(

@@ -10,7 +10,7 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIHeader,
@@ -308,8 +308,10 @@ OPENAPI_CONFIG = OpenAPIConfig(
     title="Sluice",
     version=package_version("sluice"),
     description="An OpenAI-compatible AI gateway: keys, plans, rate limits, credits, usage.",
-    path="/",
-    render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/docs")],
+    # The document only, at /openapi.json: Swagger UI would load its scripts from a CDN, and /docs is
+    # the instance's own documentation page.
+    path="/openapi.json",
+    render_plugins=[JsonRenderPlugin(path="/")],
     components=Components(
         security_schemes={BEARER: SecurityScheme(type="http", scheme="bearer", description="a Sluice API key")}
     ),
