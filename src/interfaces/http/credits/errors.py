@@ -6,22 +6,10 @@ from litestar import Response
 from application.ports.upstream import UpstreamError
 from domain import errors as e
 from interfaces.http.credits.wire import credits_number
+from interfaces.http.error_status import status_of
 from interfaces.http.presenter import Headers
 from interfaces.wording import describe
 
-_STATUS: dict[type[e.DomainError], int] = {
-    e.InvalidRequest: 400,
-    e.AuthenticationFailed: 401,
-    e.InsufficientCredits: 402,
-    e.SpendCapReached: 402,
-    e.AccountBanned: 403,
-    e.ModelNotAllowed: 403,
-    e.ClientBlocked: 403,
-    e.InputFlagged: 403,
-    e.UnknownModel: 404,
-    e.NotFound: 404,
-    e.RateLimited: 429,
-}
 _JSON = "application/json"
 
 
@@ -31,7 +19,7 @@ def flat(status: int, body: dict[str, object], headers: Headers = None) -> Respo
 
 class CreditsErrors:
     def domain_error(self, exc: e.DomainError, headers: Headers) -> Response[bytes]:
-        status = _STATUS.get(type(exc), 400)
+        status = status_of(exc)
         if isinstance(exc, e.AuthenticationFailed):
             return flat(401, {"error": "Invalid API key"}, headers)
         if isinstance(exc, e.InsufficientCredits):

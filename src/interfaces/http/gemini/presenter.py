@@ -4,25 +4,11 @@ from litestar import Response
 
 from application.ports.upstream import UpstreamError
 from domain import errors as e
+from interfaces.http.error_status import status_of
 from interfaces.http.gemini.errors import gemini_error_body
 from interfaces.http.presenter import Headers
 from interfaces.wording import describe
 
-_STATUS: dict[type[e.DomainError], int] = {
-    e.InvalidRequest: 400,
-    e.TooManyKeys: 400,
-    e.AuthenticationFailed: 401,
-    e.InsufficientCredits: 402,
-    e.SpendCapReached: 402,
-    e.AccountBanned: 403,
-    e.ModelNotAllowed: 403,
-    e.ClientBlocked: 403,
-    e.InputFlagged: 403,
-    e.UnknownModel: 404,
-    e.NotFound: 404,
-    e.Conflict: 409,
-    e.RateLimited: 429,
-}
 _JSON = "application/json"
 
 
@@ -41,7 +27,7 @@ def gemini_response(status: int, message: str, headers: Headers = None) -> Respo
 
 class GeminiErrors:
     def domain_error(self, exc: e.DomainError, headers: Headers) -> Response[bytes]:
-        return gemini_response(_STATUS.get(type(exc), 400), _message(exc), headers)
+        return gemini_response(status_of(exc), _message(exc), headers)
 
     def upstream_error(self, error: UpstreamError, headers: Headers) -> Response[bytes]:
         return gemini_response(error.status, error.message, headers)

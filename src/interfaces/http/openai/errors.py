@@ -5,24 +5,9 @@ from litestar import Response
 
 from application.ports.upstream import UpstreamError
 from domain import errors as e
+from interfaces.http.error_status import status_of
 from interfaces.http.presenter import Headers
 from interfaces.wording import describe
-
-_DOMAIN_STATUS: dict[type[e.DomainError], tuple[int, str]] = {
-    e.InvalidRequest: (400, "invalid_request_error"),
-    e.TooManyKeys: (400, "invalid_request_error"),
-    e.AuthenticationFailed: (401, "authentication_error"),
-    e.InsufficientCredits: (402, "insufficient_quota"),
-    e.SpendCapReached: (402, "insufficient_quota"),
-    e.AccountBanned: (403, "permission_error"),
-    e.ModelNotAllowed: (403, "permission_error"),
-    e.ClientBlocked: (403, "permission_error"),
-    e.InputFlagged: (403, "permission_error"),
-    e.UnknownModel: (404, "not_found_error"),
-    e.NotFound: (404, "not_found_error"),
-    e.Conflict: (409, "conflict_error"),
-    e.RateLimited: (429, "rate_limit_error"),
-}
 
 _HTTP_TYPES = {
     400: "invalid_request_error",
@@ -30,6 +15,7 @@ _HTTP_TYPES = {
     402: "insufficient_quota",
     403: "permission_error",
     404: "not_found_error",
+    409: "conflict_error",
     405: "invalid_request_error",
     413: "invalid_request_error",
     415: "invalid_request_error",
@@ -65,8 +51,8 @@ def _param(exc: e.DomainError) -> str | None:
 
 class OpenAIErrors:
     def domain_error(self, exc: e.DomainError, headers: Headers) -> Response[bytes]:
-        status, type_ = _DOMAIN_STATUS.get(type(exc), (400, "invalid_request_error"))
-        body = error_body(describe(exc), type_, exc.code, _param(exc))
+        status = status_of(exc)
+        body = error_body(describe(exc), _HTTP_TYPES[status], exc.code, _param(exc))
         return Response(body, status_code=status, media_type=_JSON, headers=headers)
 
     def upstream_error(self, error: UpstreamError, headers: Headers) -> Response[bytes]:
