@@ -68,9 +68,10 @@ class FakeUpstreamHandle:
         return [RecordedRequest(**item) for item in self._call("GET", "/_fake/requests")["requests"]]
 
     def last_request(self) -> RecordedRequest:
-        received = self.requests()
+        """The newest POST (a model call): a gateway's catalogue GETs arrive in the background, any time."""
+        received = [request for request in self.requests() if request.method == "POST"]
         if not received:
-            raise AssertionError("the fake upstream has received no request")
+            raise AssertionError("the fake upstream has received no POST")
         return received[-1]
 
     def clear(self) -> None:

@@ -97,13 +97,27 @@ class Gateway:
             raise AssertionError(f"sluice {' '.join(args)} failed: {result.stderr}")
         return result
 
+    def cli_in_one_process(self, *commands: list[str]) -> str:
+        """Several `sluice` commands through the CLI's own `main`, in one interpreter (one start-up,
+        not one each); their stdout, joined. Fails on the first command that does."""
+        script = (
+            "import sys; from interfaces.cli.main import main\n"
+            f"for argv in {commands!r}:\n"
+            "    code = main(argv)\n"
+            "    if code: sys.exit(code)\n"
+        )
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script], cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=60
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"sluice {commands} failed: {result.stderr}")
+        return result.stdout
+
     def new_key(self, plan: str | None = None, *, models: str | None = None) -> str:
         email = f"user{time.monotonic_ns()}@example.org"
-        self.cli("accounts", "create", email, *(["--plan", plan] if plan else []))
-        args = ["keys", "create", email, "--name", "e2e"]
-        if models:
-            args += ["--models", models]
-        key = self.cli(*args).stdout.strip()
+        create = ["accounts", "create", email, *(["--plan", plan] if plan else [])]
+        issue = ["keys", "create", email, "--name", "e2e", *(["--models", models] if models else [])]
+        key = self.cli_in_one_process(create, issue).strip().splitlines()[-1]
         assert key.startswith("sk-sluice-"), key
         self.last_email = email
         return key
