@@ -142,3 +142,29 @@ class InputFlagged(DomainError):
     def __init__(self, categories: tuple[str, ...]) -> None:
         super().__init__()
         self.categories = categories
+
+
+class PaymentsUnavailable(DomainError):
+    """Buying credits is not set up on this gateway (no payment provider key or webhook secret)."""
+
+    code = "payments_unavailable"
+
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        super().__init__()
+        self.missing = missing  # the settings that would enable it
+
+
+class PaymentProviderFailed(DomainError):
+    """The payment provider could not be reached or refused to start a checkout; nothing was charged."""
+
+    code = "payment_provider_failed"
+
+
+class CodeNotRedeemable(DomainError):
+    """A redemption code that admits no redemption by this account now; `reason` says why."""
+
+    code = "code_not_redeemable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason  # a domain.redemption.RedeemRefusal value

@@ -41,6 +41,9 @@ class Settings:
     moderation_url: str = DEFAULT_MODERATION_URL
     moderation_api_key: str | None = None
     image_ttl_seconds: float = 3600.0
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # None: Stripe's own
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -154,6 +157,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         moderation_url=_moderation_url(env),
         moderation_api_key=_moderation_api_key(env),
         image_ttl_seconds=_image_ttl_seconds(env),
+        stripe_secret_key=(env.get("SLUICE_STRIPE_SECRET_KEY") or env.get("STRIPE_SECRET_KEY") or "").strip() or None,
+        stripe_webhook_secret=(env.get("SLUICE_STRIPE_WEBHOOK_SECRET") or "").strip() or None,
+        stripe_api_base=_url(env, "SLUICE_STRIPE_API_BASE", None, ("http://", "https://")),
     )
 
 
@@ -203,3 +209,16 @@ def _image_ttl_seconds(env: Mapping[str, str]) -> float:
     if value > 7 * 24 * 3600:
         raise SettingsError(f"SLUICE_IMAGE_TTL_SECONDS must be at most 604800 (a week), got {value:g}")
     return value
+
+
+def payments_unconfigured(settings: Settings) -> tuple[str, ...]:
+    """The settings that buying credits still needs; empty when both are set.
+
+    Both or neither: with a key but no webhook secret, buyers would pay and never see their credits.
+    """
+    missing = []
+    if settings.stripe_secret_key is None:
+        missing.append("SLUICE_STRIPE_SECRET_KEY")
+    if settings.stripe_webhook_secret is None:
+        missing.append("SLUICE_STRIPE_WEBHOOK_SECRET")
+    return tuple(missing)

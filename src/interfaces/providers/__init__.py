@@ -14,6 +14,7 @@ from interfaces.providers.config import ConfigProvider
 from interfaces.providers.credits import CreditsProvider
 from interfaces.providers.lifecycle import LifecycleProvider
 from interfaces.providers.limits import limits_provider
+from interfaces.providers.payments import PaymentsProvider
 from interfaces.providers.persistence import PersistenceProvider
 from interfaces.providers.ports import PortsProvider
 from interfaces.providers.telemetry import TelemetryProvider
@@ -32,6 +33,7 @@ def providers(settings: Settings) -> list[Provider]:
         UpstreamProvider(),
         TelemetryProvider(),
         CreditsProvider(),
+        PaymentsProvider(),
         PortsProvider(),
         UseCasesProvider(),
         LifecycleProvider(),

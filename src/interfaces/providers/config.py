@@ -3,6 +3,7 @@
 from dishka import Provider, Scope, from_context, provide
 
 from application.plan_book import PlanBook
+from domain.payments import CreditPackages
 from interfaces.gateway_config import GatewayConfig
 from interfaces.settings import Settings
 
@@ -15,3 +16,7 @@ class ConfigProvider(Provider):
     @provide
     def plans(self, config: GatewayConfig) -> PlanBook:
         return PlanBook(config.plans, config.default_plan)
+
+    @provide
+    def credit_packages(self, config: GatewayConfig) -> CreditPackages:
+        return config.credit_packages

@@ -7,12 +7,15 @@ from dishka import Provider, Scope, alias, provide
 from application.credit_leases import LeasedCreditLedger
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
+from application.ports.checkouts import CheckoutStore
 from application.ports.clock import Clock
 from application.ports.credit_admin import CreditAdmin
+from application.ports.credit_history import CreditHistory
 from application.ports.credits import CreditLedger
 from application.ports.image_store import ImageStore
 from application.ports.leases import LeaseStore
 from application.ports.rate_limiter import SpendCounter
+from application.ports.redemption_codes import RedemptionCodeStore
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
@@ -20,9 +23,12 @@ from application.spend_cache import CachedSpendCounter
 from infrastructure.clock import SystemClock
 from infrastructure.persistence.accounts import SqlAccountRepository
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
+from infrastructure.persistence.checkouts import SqlCheckoutStore
+from infrastructure.persistence.credit_history import SqlCreditHistory
 from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.image_store import SqlImageStore
+from infrastructure.persistence.redemption_codes import SqlRedemptionCodes
 from infrastructure.persistence.usage import SqlUsageQueries
 from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
@@ -42,6 +48,9 @@ class PortsProvider(Provider):
     spend = alias(CachedSpendCounter, provides=SpendCounter)
     usage = alias(SqlUsageQueries, provides=UsageQueries)
     images = alias(SqlImageStore, provides=ImageStore)
+    checkouts = alias(SqlCheckoutStore, provides=CheckoutStore)
+    credit_history = alias(SqlCreditHistory, provides=CreditHistory)
+    redemption_codes = alias(SqlRedemptionCodes, provides=RedemptionCodeStore)
     recorder = alias(MeteredUsageRecorder, provides=UsageRecorder)
     upstream = alias(OpenRouterUpstream, provides=Upstream)
     catalog = alias(CachedModelCatalog, provides=ModelCatalog)

@@ -9,7 +9,10 @@ from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
+from application.ports.credit_admin import CreditAdmin
+from application.ports.credits import CreditLedger
 from application.ports.image_store import ImageStore
+from application.ports.redemption_codes import RedemptionCodeStore
 from application.ports.upstream import Upstream
 from application.use_cases.account_limits import SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
@@ -17,11 +20,19 @@ from application.use_cases.accounts import CreateAccount, FindAccount, ListAccou
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.charged_call import ProxyChargedRequest
+from application.use_cases.credit_statement import ShowCredits
 from application.use_cases.credits import DeductCredits, GrantCredits
 from application.use_cases.generate_images import FetchImage, GenerateImages, PurgeExpiredImages
 from application.use_cases.leases import ListLeases, ReconcileLeases
 from application.use_cases.moderate import ProxyModerationRequest
 from application.use_cases.proxy_model_request import ProxyModelRequest
+from application.use_cases.purchases import HandlePaymentWebhook, ListCreditPackages, StartCheckout
+from application.use_cases.redemption_codes import (
+    IssueRedemptionCodes,
+    ListRedemptionCodes,
+    RedeemCode,
+    RevokeRedemptionCode,
+)
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from application.use_cases.usage_summary import SummarizeUsage
@@ -54,6 +65,27 @@ class UseCasesProvider(Provider):
     ) -> GenerateImages:
         return GenerateImages(meter, upstream, tasks, images, clock, settings.image_ttl_seconds)
 
+    @provide
+    def issue_codes(self, codes: RedemptionCodeStore, clock: Clock, settings: Settings) -> IssueRedemptionCodes:
+        return IssueRedemptionCodes(codes, clock, settings.key_pepper)
+
+    @provide
+    def redeem_code(
+        self,
+        codes: RedemptionCodeStore,
+        ledger: CreditLedger,
+        credits: CreditAdmin,
+        clock: Clock,
+        settings: Settings,
+    ) -> RedeemCode:
+        return RedeemCode(codes, ledger, credits, clock, settings.key_pepper)
+
+    list_codes = provide(ListRedemptionCodes)
+    revoke_code = provide(RevokeRedemptionCode)
+    credit_packages = provide(ListCreditPackages)
+    start_checkout = provide(StartCheckout)
+    payment_webhook = provide(HandlePaymentWebhook)
+    show_credits = provide(ShowCredits)
     fetch_image = provide(FetchImage)
     purge_images = provide(PurgeExpiredImages)
     set_limits = provide(SetAccountLimits)
