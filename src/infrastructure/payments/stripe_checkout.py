@@ -89,11 +89,15 @@ class StripeCheckoutPayments:
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent | WebhookRefusal:
         try:
-            event = self._client.construct_event(payload, signature, self._webhook_secret, self._tolerance)
+            text = payload.decode("utf-8")  # Stripe signs UTF-8 text; anything else is not its body
+        except UnicodeDecodeError:
+            return WebhookRefusal(RefusalReason.BAD_SIGNATURE)
+        try:
+            event = self._client.construct_event(text, signature, self._webhook_secret, self._tolerance)
         except stripe.SignatureVerificationError:
             replayed = self._signed(payload, signature)
             return WebhookRefusal(RefusalReason.STALE if replayed else RefusalReason.BAD_SIGNATURE)
-        except ValueError:  # not UTF-8, not JSON, or not an event: signed by us, but nothing to act on
+        except ValueError:  # not JSON, or not an event: signed with our secret, but nothing to act on
             return WebhookRefusal(RefusalReason.MALFORMED)
         try:
             return _event(event.to_dict())
