@@ -14,6 +14,7 @@ from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
 from infrastructure.persistence.image_store import SqlImageStore
+from infrastructure.persistence.passwords import SqlPasswordStore
 from infrastructure.persistence.redemption_codes import SqlRedemptionCodes
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from interfaces.http.readiness import Readiness
@@ -36,6 +37,7 @@ class PersistenceProvider(Provider):
 
     accounts = provide(SqlAccountRepository)
     keys = provide(SqlApiKeyRepository)
+    passwords = provide(SqlPasswordStore)
     leases = provide(SqlCreditLeases)
     checkouts = provide(SqlCheckoutStore)
     credit_history = provide(SqlCreditHistory)

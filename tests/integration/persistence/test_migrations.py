@@ -21,6 +21,7 @@ TABLES = {
     "redemptions",
     "usage_records",
     "usage_totals",
+    "web_sessions",
     "alembic_version",
 }
 
