@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.credits import operator_amount
+from domain.credits import MAX_OPERATOR_MICROS, credits_text
 from domain.errors import InvalidRequest
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives.
@@ -105,7 +105,12 @@ def _secret() -> str:
 
 
 def check_issue(credits_micros: int, max_uses: int, count: int, expires_at: datetime | None, now: datetime) -> None:
-    operator_amount(credits_micros)
+    if not 0 < credits_micros <= MAX_OPERATOR_MICROS:
+        raise InvalidRequest(
+            f"a code is worth more than 0 and at most {credits_text(MAX_OPERATOR_MICROS)} credits, "
+            f"not {credits_text(credits_micros)}",
+            param="credits",
+        )
     if not 1 <= max_uses <= MAX_USES:
         raise InvalidRequest(f"a code admits 1 to {MAX_USES:,} uses, not {max_uses}", param="uses")
     if not 1 <= count <= MAX_CODES_AT_ONCE:

@@ -102,3 +102,31 @@ def _(error: e.TooManyAttempts) -> str:
     minutes = max(1, math.ceil(error.retry_after / 60))
     where = "for this email address" if error.subject == "email" else "from your network address"
     return f"Too many sign-in attempts {where}. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+
+
+@describe.register
+def _(error: e.PaymentsUnavailable) -> str:
+    return (
+        "Buying credits is not available on this gateway: its operator has not set "
+        + " and ".join(error.missing)
+        + ". Redemption codes still work."
+    )
+
+
+@describe.register
+def _(error: e.PaymentProviderFailed) -> str:
+    return "The payment provider could not start a checkout; nothing was charged. Try again shortly."
+
+
+_CODE_REFUSALS = {
+    "unknown": "That is not a valid redemption code: check it and try again.",
+    "revoked": "That redemption code has been withdrawn.",
+    "expired": "That redemption code has expired.",
+    "used_up": "That redemption code has been used as many times as it allows.",
+    "already_redeemed": "You have redeemed that code already: each account can use a code once.",
+}
+
+
+@describe.register
+def _(error: e.CodeNotRedeemable) -> str:
+    return _CODE_REFUSALS.get(str(error.reason), "That redemption code cannot be used.")

@@ -11,6 +11,7 @@ from interfaces.cli.account_commands import (
     accounts_show,
     accounts_unban,
 )
+from interfaces.cli.code_commands import codes_issue, codes_list, codes_revoke
 from interfaces.cli.context import say
 from interfaces.cli.credit_commands import credits_balance, credits_deduct, credits_grant
 from interfaces.cli.key_commands import keys_create, keys_list, keys_revoke
@@ -45,6 +46,9 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("credits", "balance"): credits_balance,
     ("credits", "leases"): credits_leases,
     ("credits", "reconcile"): credits_reconcile,
+    ("codes", "issue"): codes_issue,
+    ("codes", "list"): codes_list,
+    ("codes", "revoke"): codes_revoke,
     ("plans", "list"): plans_list,
     ("usage", None): usage,
 }

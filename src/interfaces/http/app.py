@@ -18,6 +18,7 @@ from interfaces.http.openai.errors import OPENAI_ERRORS
 from interfaces.http.openai.routes import OpenAIController
 from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.ops_routes import OpsController
+from interfaces.http.payment_webhooks import PaymentWebhooks
 from interfaces.http.presenter import always, by_path, exception_handlers
 from interfaces.web.router import web_router
 from interfaces.web.routes import WEB_HANDLERS
@@ -90,7 +91,7 @@ def create_app(  # type: ignore[no-untyped-def]
     )
     app = Litestar(
         # The web side (pages, /api/keys) answers in HTML or flat JSON and refreshes the session cookie.
-        route_handlers=[*routers, OpsController, ImageFilesController, web_router(WEB_HANDLERS)],
+        route_handlers=[*routers, OpsController, ImageFilesController, PaymentWebhooks, web_router(WEB_HANDLERS)],
         template_config=TEMPLATE_CONFIG,
         # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
         # family whose paths it resembles.

@@ -32,6 +32,9 @@ _STATUS: dict[type[e.DomainError], int] = {
     e.TooManyKeys: 409,
     e.TooManyAttempts: 429,
     e.RateLimited: 429,
+    e.CodeNotRedeemable: 400,
+    e.PaymentProviderFailed: 502,
+    e.PaymentsUnavailable: 503,
 }
 _TITLES = {400: "Bad request", 401: "Sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
            409: "Conflict", 413: "Too large", 429: "Too many requests", 503: "Unavailable"}
