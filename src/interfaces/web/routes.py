@@ -5,6 +5,7 @@ from litestar.types import ControllerRouterHandler
 
 from interfaces.web.account_page import AccountPage
 from interfaces.web.auth_pages import AuthPages
+from interfaces.web.credits_page import CreditsPage
 from interfaces.web.dashboard_placeholder import DashboardPlaceholder
 from interfaces.web.keys_api import KeysApi
 from interfaces.web.keys_page import KeysPage
@@ -16,5 +17,6 @@ WEB_HANDLERS: list[ControllerRouterHandler] = [
     AccountPage,
     KeysPage,
     KeysApi,
+    CreditsPage,
     DashboardPlaceholder,
 ]
