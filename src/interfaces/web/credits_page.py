@@ -1,6 +1,8 @@
 """/credits: the balance, the ledger, the packages on sale (each Buy goes to the provider's checkout),
 the return from checkout (which never grants: only the verified webhook does) and code redemption."""
 
+import re
+
 from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
@@ -19,6 +21,7 @@ from interfaces.web.viewer import Viewer
 from interfaces.web.web_errors import status_of
 from interfaces.wording import describe
 
+_CREDITS = re.compile(r"\d{1,7}(\.\d{1,6})?")
 _RETURNS = {
     "success": "Payment received: your credits appear here as soon as the payment is confirmed "
     "(usually within a minute; reload to see them).",
@@ -43,7 +46,7 @@ class CreditsPage(Controller):
     ) -> Response:
         viewer = await require_viewer(request)
         notice = _RETURNS.get(checkout or "")
-        if redeemed:
+        if redeemed and _CREDITS.fullmatch(redeemed):  # only a number is echoed back into the notice
             notice = f"Code redeemed: {redeemed} credits added to your balance."
         return await _render(viewer, statement, offer, page_number=page_number, notice=notice)
 
