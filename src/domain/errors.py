@@ -142,3 +142,72 @@ class InputFlagged(DomainError):
     def __init__(self, categories: tuple[str, ...]) -> None:
         super().__init__()
         self.categories = categories
+
+
+class PaymentsUnavailable(DomainError):
+    """Buying credits is not set up on this gateway (no payment provider key or webhook secret)."""
+
+    code = "payments_unavailable"
+
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        super().__init__()
+        self.missing = missing  # the settings that would enable it
+
+
+class PaymentProviderFailed(DomainError):
+    """The payment provider could not be reached or refused to start a checkout; nothing was charged."""
+
+    code = "payment_provider_failed"
+
+
+class CodeNotRedeemable(DomainError):
+    """A redemption code that admits no redemption by this account now; `reason` says why."""
+
+    code = "code_not_redeemable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason  # a domain.redemption.RedeemRefusal value
+
+
+class SignInFailed(DomainError):
+    """Wrong email or password: one error for both, so an answer never tells which accounts exist."""
+
+    code = "sign_in_failed"
+
+
+class SignUpClosed(DomainError):
+    """The operator creates accounts (`SLUICE_SIGNUP=closed`)."""
+
+    code = "sign_up_closed"
+
+
+class EmailDomainNotAllowed(DomainError):
+    code = "email_domain_not_allowed"
+
+    def __init__(self, domain: str, allowed: tuple[str, ...]) -> None:
+        super().__init__()
+        self.domain = domain
+        self.allowed = allowed
+
+
+class PasswordRejected(DomainError):
+    """A new password outside the policy's lengths."""
+
+    code = "password_rejected"
+
+    def __init__(self, min_length: int, max_length: int) -> None:
+        super().__init__()
+        self.min_length = min_length
+        self.max_length = max_length
+
+
+class TooManyAttempts(DomainError):
+    """Sign-in (or sign-up) attempts over a limit, per email or per client IP (`subject`)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, subject: str, retry_after: float) -> None:
+        super().__init__()
+        self.subject = subject
+        self.retry_after = retry_after

@@ -23,6 +23,12 @@ limits = [
 pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_request", usd = "0.01" }
 # image_usd = "0.04" in a pricing table prices each generated image at that, whatever the upstream charged
 
+[[credits.packages]]           # the packages on /credits; listing any replaces the built-in five
+id = "p25"                     # $5 = 5, $10 = 10, $25 = 25 + 2.5, $50 = 50 + 7.5, $100 = 100 + 20 credits
+usd = "25"                     # the price, whole cents
+credits = "25"                 # $1 = 1 credit
+bonus = "2.5"                  # optional
+
 [policy]
 block_clients = ["Cursor", "Cline", "claude-cli"]  # case-insensitive substrings of User-Agent, Referer,
                                                    # HTTP-Referer, X-Title; off (empty) by default
@@ -43,6 +49,7 @@ from domain.client_policy import ClientPolicy
 from domain.errors import InvalidRequest
 from domain.model_names import DEFAULT_MODEL_ALIASES
 from domain.money import usd_to_micros
+from domain.payments import CreditPackage, CreditPackages
 from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
 from interfaces.settings import SettingsError
 
@@ -59,6 +66,8 @@ class GatewayConfig:
     model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
     # `[policy] block_clients`: entries matched in the identifying headers; empty blocks nothing.
     block_clients: tuple[str, ...] = ()
+    # `[[credits.packages]]`: what /credits sells; the credits spec's five unless listed.
+    credit_packages: CreditPackages = field(default_factory=CreditPackages)
 
     @property
     def client_policy(self) -> ClientPolicy:
@@ -182,6 +191,7 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         allowed_models=frozenset(str(m) for m in allow) if allow is not None else None,
         model_aliases=_aliases(models),
         block_clients=_block_clients(data.get("policy", {})),
+        credit_packages=_credit_packages(data.get("credits", {})),
     )
 
 
@@ -199,6 +209,45 @@ def _block_clients(policy: Any) -> tuple[str, ...]:
         return tuple(entry.strip() for entry in raw)
     except InvalidRequest as exc:
         raise _fail("policy.block_clients", exc.detail) from None
+
+
+def _package(raw: Any, where: str) -> CreditPackage:
+    if not isinstance(raw, dict):
+        raise _fail(where, "each package must be a table")
+    unknown = sorted(set(raw) - {"id", "usd", "credits", "bonus"})
+    if unknown:
+        raise _fail(where, f"unknown key {unknown[0]!r} (known: id, usd, credits, bonus)")
+    try:
+        return CreditPackage(
+            id=str(raw["id"]),
+            price_micros=usd_to_micros(raw["usd"]),
+            credits_micros=usd_to_micros(raw["credits"]),
+            bonus_micros=usd_to_micros(raw.get("bonus", "0")),
+        )
+    except KeyError as exc:
+        raise _fail(where, f"a package needs `id`, `usd` and `credits` (missing {exc.args[0]})") from None
+    except ValueError as exc:
+        raise _fail(where, f"`usd`, `credits` and `bonus` must be decimal numbers: {exc}") from None
+    except InvalidRequest as exc:
+        raise _fail(where, exc.detail) from None
+
+
+def _credit_packages(credits: Any) -> CreditPackages:
+    if not isinstance(credits, dict):
+        raise _fail("credits", "must be a table")
+    unknown = sorted(set(credits) - {"packages"})
+    if unknown:
+        raise _fail("credits", f"unknown key {unknown[0]!r} (known: packages)")
+    if "packages" not in credits:
+        return CreditPackages()
+    raw = credits["packages"]
+    if not isinstance(raw, list):
+        raise _fail("credits.packages", "must be an array of tables ([[credits.packages]])")
+    items = tuple(_package(item, f"credits.packages[{i}]") for i, item in enumerate(raw))
+    try:
+        return CreditPackages(items)
+    except InvalidRequest as exc:
+        raise _fail("credits.packages", exc.detail) from None
 
 
 def _aliases(models: dict[str, Any]) -> Mapping[str, str]:

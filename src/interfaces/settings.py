@@ -41,6 +41,14 @@ class Settings:
     moderation_url: str = DEFAULT_MODERATION_URL
     moderation_api_key: str | None = None
     image_ttl_seconds: float = 3600.0
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # None: Stripe's own
+    signup_open: bool = True
+    signup_domains: tuple[str, ...] = ()  # lower case; empty: any domain
+    session_days: int = 14
+    signin_attempts_per_email: int = 10  # per 15 minutes
+    signin_attempts_per_ip: int = 30
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -154,7 +162,30 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         moderation_url=_moderation_url(env),
         moderation_api_key=_moderation_api_key(env),
         image_ttl_seconds=_image_ttl_seconds(env),
+        stripe_secret_key=(env.get("SLUICE_STRIPE_SECRET_KEY") or env.get("STRIPE_SECRET_KEY") or "").strip() or None,
+        stripe_webhook_secret=(env.get("SLUICE_STRIPE_WEBHOOK_SECRET") or "").strip() or None,
+        stripe_api_base=_url(env, "SLUICE_STRIPE_API_BASE", None, ("http://", "https://")),
+        signup_open=_signup_open(env),
+        signup_domains=_signup_domains(env),
+        session_days=_int(env, "SLUICE_SESSION_DAYS", 14, 1, 365),
+        signin_attempts_per_email=_int(env, "SLUICE_SIGNIN_ATTEMPTS_PER_EMAIL", 10, 1, 100_000),
+        signin_attempts_per_ip=_int(env, "SLUICE_SIGNIN_ATTEMPTS_PER_IP", 30, 1, 100_000),
     )
+
+
+def _signup_open(env: Mapping[str, str]) -> bool:
+    value = (env.get("SLUICE_SIGNUP") or "open").strip().lower()
+    if value not in {"open", "closed"}:
+        raise SettingsError(f"SLUICE_SIGNUP must be open or closed, got {value!r}")
+    return value == "open"
+
+
+def _signup_domains(env: Mapping[str, str]) -> tuple[str, ...]:
+    domains = [d.strip().lower().lstrip("@") for d in (env.get("SLUICE_SIGNUP_DOMAINS") or "").split(",")]
+    bad = [d for d in domains if d and ("@" in d or "." not in d or " " in d)]
+    if bad:
+        raise SettingsError(f"SLUICE_SIGNUP_DOMAINS wants domains such as example.org, got {bad[0]!r}")
+    return tuple(sorted({d for d in domains if d}))
 
 
 def _lease_seconds(env: Mapping[str, str]) -> float:
@@ -203,3 +234,16 @@ def _image_ttl_seconds(env: Mapping[str, str]) -> float:
     if value > 7 * 24 * 3600:
         raise SettingsError(f"SLUICE_IMAGE_TTL_SECONDS must be at most 604800 (a week), got {value:g}")
     return value
+
+
+def payments_unconfigured(settings: Settings) -> tuple[str, ...]:
+    """The settings that buying credits still needs; empty when both are set.
+
+    Both or neither: with a key but no webhook secret, buyers would pay and never see their credits.
+    """
+    missing = []
+    if settings.stripe_secret_key is None:
+        missing.append("SLUICE_STRIPE_SECRET_KEY")
+    if settings.stripe_webhook_secret is None:
+        missing.append("SLUICE_STRIPE_WEBHOOK_SECRET")
+    return tuple(missing)

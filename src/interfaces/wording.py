@@ -75,3 +75,58 @@ def _(error: e.ClientBlocked) -> str:
 @describe.register
 def _(error: e.InputFlagged) -> str:
     return "Your input was flagged by moderation: " + ", ".join(error.categories) + "."
+
+
+@describe.register
+def _(error: e.SignInFailed) -> str:
+    return "Wrong email or password."
+
+
+@describe.register
+def _(error: e.SignUpClosed) -> str:
+    return "Sign-up is closed on this gateway: its operator creates accounts."
+
+
+@describe.register
+def _(error: e.EmailDomainNotAllowed) -> str:
+    return f"Sign-up is open only to addresses at {', '.join(error.allowed)}; {error.domain} is not one of them."
+
+
+@describe.register
+def _(error: e.PasswordRejected) -> str:
+    return f"A password needs {error.min_length} to {error.max_length} characters."
+
+
+@describe.register
+def _(error: e.TooManyAttempts) -> str:
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    where = "for this email address" if error.subject == "email" else "from your network address"
+    return f"Too many sign-in attempts {where}. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+
+
+@describe.register
+def _(error: e.PaymentsUnavailable) -> str:
+    return (
+        "Buying credits is not available on this gateway: its operator has not set "
+        + " and ".join(error.missing)
+        + ". Redemption codes still work."
+    )
+
+
+@describe.register
+def _(error: e.PaymentProviderFailed) -> str:
+    return "The payment provider could not start a checkout; nothing was charged. Try again shortly."
+
+
+_CODE_REFUSALS = {
+    "unknown": "That is not a valid redemption code: check it and try again.",
+    "revoked": "That redemption code has been withdrawn.",
+    "expired": "That redemption code has expired.",
+    "used_up": "That redemption code has been used as many times as it allows.",
+    "already_redeemed": "You have redeemed that code already: each account can use a code once.",
+}
+
+
+@describe.register
+def _(error: e.CodeNotRedeemable) -> str:
+    return _CODE_REFUSALS.get(str(error.reason), "That redemption code cannot be used.")

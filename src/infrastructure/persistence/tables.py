@@ -13,7 +13,19 @@ from typing import Any, cast
 
 from advanced_alchemy.base import CommonTableAttributes, create_registry
 from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # A registry of our own (with advanced-alchemy's naming convention and type map), so that no other
@@ -46,6 +58,23 @@ class AccountRow(Base):
     # The operator's per-account rate-policy overrides, a JSON list of
     # {name, endpoints, requests, window_seconds, subject}; NULL (not JSON null) means none.
     rate_limits: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # The argon2id hash (in its PHC string form, parameters and salt included); NULL: no password set
+    # (an account the operator made, until `sluice accounts password`).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class WebSessionRow(Base):
+    """A dashboard session; `id` is the SHA-256 of the cookie's token (see domain/web_sessions.py)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
 class ApiKeyRow(Base):
@@ -154,6 +183,53 @@ class ImageRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
 
 
+class PaymentRow(Base):
+    """A checkout as recorded when it was created; its webhook is checked against this (domain/payments.py)."""
+
+    __tablename__ = "payments"
+
+    checkout_session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"))
+    package_id: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    credits_micros: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+    __table_args__ = (Index("ix_payments_account_id_created_at", "account_id", "created_at"),)
+
+
+class RedemptionCodeRow(Base):
+    """A code worth some credits, stored only as a peppered HMAC (domain/redemption.py)."""
+
+    __tablename__ = "redemption_codes"
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    credits_micros: Mapped[int] = mapped_column(BigInteger)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+
+class RedemptionRow(Base):
+    """Who redeemed which code, once per account and code (the unique pair is what enforces it)."""
+
+    __tablename__ = "redemptions"
+
+    id: Mapped[int] = mapped_column(BigIntIdentity, primary_key=True, autoincrement=True)
+    code_id: Mapped[str] = mapped_column(_ID, ForeignKey("redemption_codes.id"))
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"), index=True)
+    redeemed_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+    __table_args__ = (UniqueConstraint("code_id", "account_id", name="uq_redemptions_code_id_account_id"),)
+
+
 def _table(row: Any) -> Table:
     return cast(Table, row.__table__)
 
@@ -166,3 +242,7 @@ credit_leases = _table(CreditLeaseRow)
 usage_records = _table(UsageRecordRow)
 usage_totals = _table(UsageTotalsRow)
 images = _table(ImageRow)
+payments = _table(PaymentRow)
+redemption_codes = _table(RedemptionCodeRow)
+redemptions = _table(RedemptionRow)
+web_sessions = _table(WebSessionRow)

@@ -12,17 +12,18 @@ from interfaces.cli.output import money, print_json, usd_text
 from interfaces.settings import Settings
 
 
-def parse_amount(text: str) -> int:
+def parse_amount(text: str, name: str = "AMOUNT") -> int:
     """Dollars as typed (`12.50`, `$0.000012`) to micro-dollars, exactly or not at all."""
+    param = name.lower().lstrip("-")
     try:
         amount = Decimal(text.strip().removeprefix("$"))
     except InvalidOperation:
-        raise InvalidRequest(f"AMOUNT must be a number of dollars such as 12.50, got {text!r}", "amount") from None
+        raise InvalidRequest(f"{name} must be a number of dollars such as 12.50, got {text!r}", param) from None
     if not amount.is_finite():
-        raise InvalidRequest(f"AMOUNT must be a finite number of dollars, got {text!r}", "amount")
+        raise InvalidRequest(f"{name} must be a finite number of dollars, got {text!r}", param)
     micros = amount * MICROS_PER_USD
     if micros != micros.to_integral_value():
-        raise InvalidRequest(f"AMOUNT {text!r} is finer than a micro-dollar ($0.000001)", "amount")
+        raise InvalidRequest(f"{name} {text!r} is finer than a micro-dollar ($0.000001)", param)
     return int(micros)
 
 

@@ -54,6 +54,12 @@ def _accounts(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> Non
     _email(ban)
     unban = accounts.add_parser("unban", help="lift a ban: its keys work again within the key cache time")
     _email(unban)
+    password = accounts.add_parser(
+        "password",
+        help="set an account's dashboard password, read from standard input (not echoed on a terminal; "
+        "from a pipe, the first line); ends the account's sessions",
+    )
+    _email(password)
     limits = accounts.add_parser(
         "limits",
         help="show an account's rate limits, or override its plan's bucket by bucket (within the key cache time)",
@@ -130,6 +136,28 @@ def _credits(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     _json(reconcile)
 
 
+def _codes(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    codes = sub.add_parser("codes", help="redemption codes worth credits, redeemed on /credits").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    issue = codes.add_parser("issue", help="issue codes; prints each once, one a line, on stdout (only hashes kept)")
+    issue.add_argument(
+        "--credits", metavar="N", required=True, help="what each redemption adds, in credits ($1 = 1 credit), e.g. 10"
+    )
+    issue.add_argument(
+        "--uses", metavar="M", type=int, default=1, help="how many accounts may redeem each code (each once); default 1"
+    )
+    issue.add_argument(
+        "--expires", metavar="WHEN", default=None, help="after a duration (30d, 12h) or on a date (YYYY-MM-DD, UTC); "
+        "default: never"
+    )
+    issue.add_argument("--count", metavar="K", type=int, default=1, help="how many codes to issue; default 1")
+    _json(issue)
+    _json(codes.add_parser("list", help="list codes: credits, uses, status, expiry (never the codes themselves)"))
+    revoke = codes.add_parser("revoke", help="revoke a code: it admits no further redemption")
+    revoke.add_argument("code_id", metavar="ID", help="the code's id, as `sluice codes list` shows it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sluice", description="Sluice AI gateway: serve it, and manage its state")
     parser.add_argument("--version", action="version", version=f"sluice {version('sluice')}")
@@ -139,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     _accounts(sub)
     _keys(sub)
     _credits(sub)
+    _codes(sub)
     usage = sub.add_parser("usage", help="requests, tokens, upstream cost and charges, from the usage records")
     usage.add_argument("email", metavar="EMAIL", nargs="?", default=None, help="one account; default: all accounts")
     usage.add_argument(

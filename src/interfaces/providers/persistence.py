@@ -8,10 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from infrastructure.persistence.accounts import SqlAccountRepository
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
+from infrastructure.persistence.checkouts import SqlCheckoutStore
+from infrastructure.persistence.credit_history import SqlCreditHistory
 from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
 from infrastructure.persistence.image_store import SqlImageStore
+from infrastructure.persistence.passwords import SqlPasswordStore
+from infrastructure.persistence.redemption_codes import SqlRedemptionCodes
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from interfaces.http.readiness import Readiness
 from interfaces.providers._closing import close_quietly
@@ -33,7 +37,11 @@ class PersistenceProvider(Provider):
 
     accounts = provide(SqlAccountRepository)
     keys = provide(SqlApiKeyRepository)
+    passwords = provide(SqlPasswordStore)
     leases = provide(SqlCreditLeases)
+    checkouts = provide(SqlCheckoutStore)
+    credit_history = provide(SqlCreditHistory)
+    redemption_codes = provide(SqlRedemptionCodes)
     @provide
     def images(self, sessions: async_sessionmaker[AsyncSession]) -> SqlImageStore:
         return SqlImageStore(sessions)

@@ -16,8 +16,12 @@ TABLES = {
     "credit_entries",
     "credit_leases",
     "images",
+    "payments",
+    "redemption_codes",
+    "redemptions",
     "usage_records",
     "usage_totals",
+    "web_sessions",
     "alembic_version",
 }
 
