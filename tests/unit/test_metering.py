@@ -8,8 +8,10 @@ import pytest
 import application.ports
 from application.gateway_request import GatewayRequest
 from application.ports import (
+    account_directory,
     accounts,
     api_keys,
+    audit_log,
     clock,
     credit_admin,
     credits,
@@ -29,6 +31,7 @@ from domain.plans import Endpoint, Period, Plan, Pricing, PricingMode, RatePolic
 from domain.pricing import Usage
 from domain.usage import Outcome, UsageRecord
 from interfaces.wording import describe
+from tests.fakes import admin as fake_admin
 from tests.fakes import image_store as fake_images
 from tests.fakes import memory
 from tests.fakes import moderator as fake_moderator
@@ -594,6 +597,8 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (image_store.ImageStore, fake_images.InMemoryImageStore),
         (moderation.Moderator, fake_moderator.ScriptedModerator),
         (model_resolver.ModelResolver, memory.FakeModelCatalog),
+        (audit_log.AuditLog, fake_admin.InMemoryAuditLog),
+        (account_directory.AccountDirectory, fake_admin.InMemoryAccountDirectory),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -620,6 +625,8 @@ def test_every_port_module_has_its_fakes_checked():
         "image_store",
         "moderation",
         "model_resolver",
+        "audit_log",
+        "account_directory",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}
