@@ -3,10 +3,12 @@ from decimal import Decimal, InvalidOperation
 
 from application.ports.credits import CreditLedger
 from application.use_cases.accounts import FindAccount
-from application.use_cases.credits import CreditChange, DeductCredits, GrantCredits
+from application.use_cases.admin.audited_credits import AuditedDeductCredits, AuditedGrantCredits
+from application.use_cases.credits import CreditChange
 from application.use_cases.leases import ListLeases
 from domain.errors import InvalidRequest
 from domain.money import MICROS_PER_USD
+from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
 from interfaces.cli.output import money, print_json, usd_text
 from interfaces.settings import Settings
@@ -52,7 +54,9 @@ def _report(email: str, change: CreditChange, verb: str, as_json: bool) -> None:
 async def credits_grant(settings: Settings, args: argparse.Namespace) -> int:
     micros = parse_amount(args.amount)
     async with container(settings) as c:
-        change = await (await c.get(GrantCredits)).execute(args.email, micros, args.idempotency_key, args.note)
+        change = await (await c.get(AuditedGrantCredits)).execute(
+            cli_actor(), args.email, micros, args.note, args.idempotency_key
+        )
     _report(args.email, change, "granted", args.json)
     return 0
 
@@ -60,7 +64,9 @@ async def credits_grant(settings: Settings, args: argparse.Namespace) -> int:
 async def credits_deduct(settings: Settings, args: argparse.Namespace) -> int:
     micros = parse_amount(args.amount)
     async with container(settings) as c:
-        change = await (await c.get(DeductCredits)).execute(args.email, micros, args.reason, args.idempotency_key)
+        change = await (await c.get(AuditedDeductCredits)).execute(
+            cli_actor(), args.email, micros, args.reason, args.idempotency_key
+        )
     _report(args.email, change, "deducted", args.json)
     return 0
 
