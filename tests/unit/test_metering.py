@@ -19,10 +19,13 @@ from application.ports import (
     leases,
     model_resolver,
     moderation,
+    password_hasher,
+    passwords,
     rate_limiter,
     telemetry,
     upstream,
     usage,
+    web_sessions,
 )
 from domain.catalog import ModelInfo
 from domain.credits import EntryKind, grant_entry
@@ -35,6 +38,7 @@ from tests.fakes import admin as fake_admin
 from tests.fakes import image_store as fake_images
 from tests.fakes import memory
 from tests.fakes import moderator as fake_moderator
+from tests.fakes import web_accounts as fake_web
 from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness, InMemoryCreditLedger
 
 MODEL = CHEAP_MODEL.id
@@ -599,6 +603,9 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (model_resolver.ModelResolver, memory.FakeModelCatalog),
         (audit_log.AuditLog, fake_admin.InMemoryAuditLog),
         (account_directory.AccountDirectory, fake_admin.InMemoryAccountDirectory),
+        (web_sessions.SessionStore, fake_web.InMemorySessionStore),
+        (passwords.PasswordStore, fake_web.InMemoryPasswordStore),
+        (password_hasher.PasswordHasher, fake_web.FakePasswordHasher),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -627,6 +634,9 @@ def test_every_port_module_has_its_fakes_checked():
         "model_resolver",
         "audit_log",
         "account_directory",
+        "web_sessions",
+        "passwords",
+        "password_hasher",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}

@@ -16,6 +16,7 @@ from interfaces.cli.context import say
 from interfaces.cli.credit_commands import credits_balance, credits_deduct, credits_grant
 from interfaces.cli.key_commands import keys_create, keys_list, keys_revoke
 from interfaces.cli.lease_commands import credits_leases, credits_reconcile
+from interfaces.cli.password_commands import accounts_password
 from interfaces.cli.plan_change_commands import accounts_plan, accounts_spend_cap
 from interfaces.cli.plan_commands import plans_list
 from interfaces.cli.usage_commands import usage
@@ -39,6 +40,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("accounts", "limits"): accounts_limits,
     ("accounts", "plan"): accounts_plan,
     ("accounts", "spend-cap"): accounts_spend_cap,
+    ("accounts", "password"): accounts_password,
     ("keys", "create"): keys_create,
     ("keys", "list"): keys_list,
     ("keys", "revoke"): keys_revoke,

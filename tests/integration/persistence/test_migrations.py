@@ -18,6 +18,7 @@ TABLES = {
     "images",
     "usage_records",
     "usage_totals",
+    "web_sessions",
     "alembic_version",
     "audit_log",
 }
@@ -90,10 +91,11 @@ async def test_audit_log_migration_downgrades_and_upgrades_again(database_url: s
     from alembic import command
 
     await migrate(database_url)
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0007").down_revision
     engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0004"))
+            await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), below))
         async with engine.connect() as conn:
 
             def read(sync: Connection) -> tuple[set[str], set[str]]:

@@ -1,7 +1,7 @@
 """The audit log (`audit_log`) and per-account spend caps (`accounts.spend_caps`, nullable JSON).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-20
 
 Written by hand to run unchanged on Postgres and SQLite. Existing accounts get NULL spend caps:
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
