@@ -1,13 +1,11 @@
 import argparse
-from decimal import Decimal, InvalidOperation
 
 from application.ports.credits import CreditLedger
 from application.use_cases.accounts import FindAccount
 from application.use_cases.admin.audited_credits import AuditedDeductCredits, AuditedGrantCredits
 from application.use_cases.credits import CreditChange
 from application.use_cases.leases import ListLeases
-from domain.errors import InvalidRequest
-from domain.money import MICROS_PER_USD
+from interfaces.admin_input import parse_dollars
 from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
 from interfaces.cli.output import money, print_json, usd_text
@@ -16,16 +14,7 @@ from interfaces.settings import Settings
 
 def parse_amount(text: str) -> int:
     """Dollars as typed (`12.50`, `$0.000012`) to micro-dollars, exactly or not at all."""
-    try:
-        amount = Decimal(text.strip().removeprefix("$"))
-    except InvalidOperation:
-        raise InvalidRequest(f"AMOUNT must be a number of dollars such as 12.50, got {text!r}", "amount") from None
-    if not amount.is_finite():
-        raise InvalidRequest(f"AMOUNT must be a finite number of dollars, got {text!r}", "amount")
-    micros = amount * MICROS_PER_USD
-    if micros != micros.to_integral_value():
-        raise InvalidRequest(f"AMOUNT {text!r} is finer than a micro-dollar ($0.000001)", "amount")
-    return int(micros)
+    return parse_dollars(text, "amount")
 
 
 def _report(email: str, change: CreditChange, verb: str, as_json: bool) -> None:

@@ -4,16 +4,12 @@ import argparse
 
 from application.use_cases.account_spend_caps import AccountSpendCaps
 from application.use_cases.admin.audited_accounts import AuditedChangePlan, AuditedSetSpendCaps
-from domain.errors import InvalidRequest
 from domain.plans import Period, SpendCapOverride
+from interfaces.admin_input import parse_spend_cap
 from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
-from interfaces.cli.credit_commands import parse_amount
 from interfaces.cli.output import money, print_json, print_rows, usd_text
 from interfaces.settings import Settings
-
-PLAN_WORD = "plan"  # the period's cap is the plan's again
-NONE_WORD = "none"  # no cap for the period, whatever the plan says
 
 
 async def accounts_plan(settings: Settings, args: argparse.Namespace) -> int:
@@ -29,23 +25,6 @@ async def accounts_plan(settings: Settings, args: argparse.Namespace) -> int:
     else:
         say(f"{account.email} is on plan {account.plan!r} already; nothing changed")
     return 0
-
-
-def parse_cap(period: Period, text: str) -> SpendCapOverride | None:
-    """`5.00` caps the period at $5.00, `none` lifts its cap; `plan` (None here) resets it to the plan's."""
-    word = text.strip().lower()
-    if word == PLAN_WORD:
-        return None
-    if word == NONE_WORD:
-        return SpendCapOverride(period, None)
-    try:
-        return SpendCapOverride(period, parse_amount(text))
-    except InvalidRequest:
-        raise InvalidRequest(
-            f"--{period.value} wants dollars (5.00), {NONE_WORD!r} (no cap) or {PLAN_WORD!r} (the plan's cap), "
-            f"got {text!r}",
-            param=period.value,
-        ) from None
 
 
 def _limit(micros: int | None) -> dict[str, object]:
@@ -82,7 +61,7 @@ async def accounts_spend_cap(settings: Settings, args: argparse.Namespace) -> in
         text = getattr(args, period.value)
         if text is None:
             continue
-        cap = parse_cap(period, text)
+        cap = parse_spend_cap(period, text)
         if cap is None:
             reset.append(period)
         else:

@@ -13,7 +13,7 @@ from application.ports.audit_log import AuditLog
 from application.ports.upstream import ModelCatalog
 from application.use_cases.account_plan import ChangeAccountPlan
 from application.use_cases.account_spend_caps import SetAccountSpendCaps
-from application.use_cases.admin.account_page import InspectAccount
+from application.use_cases.admin.account_page import GetAccount, InspectAccount
 from application.use_cases.admin.audited_accounts import (
     AuditedChangePlan,
     AuditedSetBanned,
@@ -63,3 +63,4 @@ class AdminProvider(Provider):
     search_accounts = provide(SearchAccounts)
     overview = provide(AdminOverview)
     inspect_account = provide(InspectAccount)
+    get_account = provide(GetAccount)

@@ -4,6 +4,7 @@ which mounts them on the web router: its error pages and the session cookie's re
 from litestar.types import ControllerRouterHandler
 
 from interfaces.web.account_page import AccountPage
+from interfaces.web.admin import ADMIN_HANDLERS
 from interfaces.web.auth_pages import AuthPages
 from interfaces.web.dashboard_placeholder import DashboardPlaceholder
 from interfaces.web.keys_api import KeysApi
@@ -17,4 +18,5 @@ WEB_HANDLERS: list[ControllerRouterHandler] = [
     KeysPage,
     KeysApi,
     DashboardPlaceholder,
+    *ADMIN_HANDLERS,
 ]

@@ -4,6 +4,7 @@ from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.audit_log import AuditLog
 from application.use_cases.account_report import AccountReport, DescribeAccount
+from domain.accounts import Account
 from domain.audit import AuditEntry, AuditQuery
 from domain.errors import NotFound
 from domain.plans import Period, Plan, RatePolicy, effective_policies
@@ -21,6 +22,17 @@ class AccountInspection:
 
     def limit_source(self, policy: RatePolicy) -> str:
         return "account" if policy in self.report.account.rate_limits else "plan"
+
+
+class GetAccount:
+    def __init__(self, accounts: AccountRepository) -> None:
+        self._accounts = accounts
+
+    async def execute(self, account_id: str) -> Account:
+        account = await self._accounts.get(account_id.strip())
+        if account is None:
+            raise NotFound(f"no account with id {account_id}")
+        return account
 
 
 class InspectAccount:
