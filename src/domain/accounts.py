@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidRequest
-from domain.plans import RatePolicy
+from domain.plans import RatePolicy, SpendCapOverride
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -33,6 +33,9 @@ class Account:
     # Set by the operator (`sluice accounts limits`); each takes precedence over the plan's bucket
     # of its name (see `domain.plans.effective_policies`). Empty: the plan's limits as they are.
     rate_limits: tuple[RatePolicy, ...] = ()
+    # Set by an admin (`sluice accounts spend-cap`, the console): each replaces the plan's cap of
+    # its period (see `domain.plans.effective_spend_caps`). Empty: the plan's caps as they are.
+    spend_caps: tuple[SpendCapOverride, ...] = ()
 
     @property
     def is_banned(self) -> bool:
@@ -49,6 +52,15 @@ class Account:
         if len(set(names)) != len(names):
             raise InvalidRequest("each rate bucket can be overridden once", param="rate_limits")
         return replace(self, rate_limits=tuple(overrides))
+
+    def with_spend_caps(self, overrides: tuple[SpendCapOverride, ...]) -> "Account":
+        periods = [o.period for o in overrides]
+        if len(set(periods)) != len(periods):
+            raise InvalidRequest("each period's spend cap can be overridden once", param="spend_caps")
+        return replace(self, spend_caps=tuple(overrides))
+
+    def on_plan(self, plan: str) -> "Account":
+        return replace(self, plan=plan)
 
 
 def normalize_email(email: str) -> str:

@@ -14,7 +14,8 @@ The built-in plans reproduce the three specs (docs: README, "Plans"):
 - `unlimited`: an operator's own services; no limits, no balance, still metered and recorded.
 
 Any account may carry rate-policy overrides (`Account.rate_limits`) that take precedence over its
-plan's bucket by bucket: `effective_policies` is the rule.
+plan's bucket by bucket: `effective_policies` is the rule. Spend caps likewise, period by period
+(`Account.spend_caps`, `effective_spend_caps`).
 """
 
 from collections.abc import Mapping, Sequence
@@ -95,6 +96,18 @@ class Pricing:
 class SpendCap:
     period: Period
     limit_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpendCapOverride:
+    """An account's own cap for one period, in place of its plan's (see `effective_spend_caps`)."""
+
+    period: Period
+    limit_micros: int | None  # None: no cap for this period, whatever the plan says
+
+    def __post_init__(self) -> None:
+        if self.limit_micros is not None and self.limit_micros < 0:
+            raise InvalidRequest(f"a {self.period.adjective} spend cap cannot be negative", param=self.period.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +214,49 @@ def effective_policies(plan: Plan, account_overrides: Sequence[RatePolicy] | Non
     return tuple(merged)
 
 
-def with_account_limits(plan: Plan, account_overrides: Sequence[RatePolicy] | None) -> Plan:
+def effective_spend_caps(plan: Plan, overrides: Sequence[SpendCapOverride] | None) -> tuple[SpendCap, ...]:
+    """The plan's caps with the account's overrides taking precedence period by period.
+
+    An override replaces the plan's cap of its period (an override without a limit removes it);
+    an override of a period the plan does not cap adds a cap. No overrides: the plan's own tuple.
+    """
+    if not overrides:
+        return plan.spend_caps
+    by_period = {o.period: o for o in overrides}
+    merged: list[SpendCap] = []
+    for cap in plan.spend_caps:
+        override = by_period.pop(cap.period, None)
+        if override is None:
+            merged.append(cap)
+        elif override.limit_micros is not None:
+            merged.append(SpendCap(cap.period, override.limit_micros))
+    merged.extend(SpendCap(o.period, o.limit_micros) for o in by_period.values() if o.limit_micros is not None)
+    return tuple(merged)
+
+
+def with_account_limits(
+    plan: Plan,
+    account_overrides: Sequence[RatePolicy] | None,
+    spend_overrides: Sequence[SpendCapOverride] | None = None,
+) -> Plan:
     """The plan in force for one account: `plan` itself when the account overrides nothing."""
-    if not account_overrides:
+    if not account_overrides and not spend_overrides:
         return plan
-    return replace(plan, policies=effective_policies(plan, account_overrides))
+    return replace(
+        plan,
+        policies=effective_policies(plan, account_overrides),
+        spend_caps=effective_spend_caps(plan, spend_overrides),
+    )
+
+
+def merge_spend_overrides(
+    current: Sequence[SpendCapOverride], changes: Sequence[SpendCapOverride], dropped: Sequence[Period] = ()
+) -> tuple[SpendCapOverride, ...]:
+    """`current` without the `dropped` periods, each of `changes` replacing the override of its
+    period; in period order (day, week, month) so that equal sets compare equal."""
+    by_period = {o.period: o for o in current if o.period not in dropped}
+    by_period.update({o.period: o for o in changes})
+    return tuple(by_period[p] for p in Period if p in by_period)
 
 
 def rate_override(

@@ -109,12 +109,17 @@ class InMemoryAccountRepository:
         return next((a for a in self._by_id.values() if a.email == email), None)
 
     async def save(self, account: Account) -> None:
-        """Persists status, role, plan and rate-limit overrides of an existing account (nothing else)."""
+        """Persists status, role, plan, rate-limit and spend-cap overrides of an existing account (nothing else)."""
         stored = self._by_id.get(account.id)
         if stored is None:
             raise LookupError(f"no account with id {account.id} to save")
         self._by_id[account.id] = replace(
-            stored, status=account.status, role=account.role, plan=account.plan, rate_limits=account.rate_limits
+            stored,
+            status=account.status,
+            role=account.role,
+            plan=account.plan,
+            rate_limits=account.rate_limits,
+            spend_caps=account.spend_caps,
         )
 
     async def list_all(self, plan: str | None = None, status: AccountStatus | None = None) -> list[Account]:
@@ -125,6 +130,10 @@ class InMemoryAccountRepository:
     @property
     def all(self) -> list[Account]:
         return list(self._by_id.values())
+
+    @property
+    def all_by_id(self) -> dict[str, Account]:
+        return dict(self._by_id)
 
 
 # ------------------------------------------------------------------------------------------ api keys
@@ -333,7 +342,10 @@ class InMemoryLeaseStore:
 class InMemoryUsageStore:
     """The durable side: implements UsageQueries over records that were flushed into it."""
 
-    def __init__(self, records: Iterable[UsageRecord] = ()) -> None:
+    def __init__(
+        self, records: Iterable[UsageRecord] = (), accounts: InMemoryAccountRepository | None = None
+    ) -> None:
+        self.accounts = accounts  # where grouping by plan reads each account's plan
         self._records: dict[str, UsageRecord] = {}
         self.duplicates: list[UsageRecord] = []
         for record in records:
@@ -378,7 +390,9 @@ class InMemoryUsageStore:
                 newest[r.key_id] = r.created_at
         return newest
 
-    async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
+    async def summary(
+        self, account_id: str | None, since: datetime | None, by: Grouping | None, *, top: int | None = None
+    ) -> list[UsageGroup]:
         chosen = [
             r
             for r in self._records.values()
@@ -388,9 +402,22 @@ class InMemoryUsageStore:
             return [UsageGroup(None, _totals(chosen))]
         groups: dict[str, list[UsageRecord]] = {}
         for r in chosen:
-            key = r.model if by is Grouping.MODEL else r.created_at.astimezone(UTC).date().isoformat()
-            groups.setdefault(key, []).append(r)
-        return [UsageGroup(key, _totals(groups[key])) for key in sorted(groups)]
+            groups.setdefault(self._group_key(r, by), []).append(r)
+        found = [UsageGroup(key, _totals(groups[key])) for key in sorted(groups)]
+        if top is None:
+            return found
+        found.sort(key=lambda g: (-g.totals.charged_micros, -g.totals.requests, g.key))
+        return found[:top]
+
+    def _group_key(self, record: UsageRecord, by: Grouping) -> str:
+        if by is Grouping.MODEL:
+            return record.model
+        if by is Grouping.ACCOUNT:
+            return record.account_id
+        if by is Grouping.PLAN:
+            account = self.accounts.all_by_id.get(record.account_id) if self.accounts is not None else None
+            return account.plan if account is not None else "-"
+        return record.created_at.astimezone(UTC).date().isoformat()
 
 
 def _totals(records: Iterable[UsageRecord]) -> UsageTotals:

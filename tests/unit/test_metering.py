@@ -8,8 +8,10 @@ import pytest
 import application.ports
 from application.gateway_request import GatewayRequest
 from application.ports import (
+    account_directory,
     accounts,
     api_keys,
+    audit_log,
     checkouts,
     clock,
     credit_admin,
@@ -36,6 +38,7 @@ from domain.plans import Endpoint, Period, Plan, Pricing, PricingMode, RatePolic
 from domain.pricing import Usage
 from domain.usage import Outcome, UsageRecord
 from interfaces.wording import describe
+from tests.fakes import admin as fake_admin
 from tests.fakes import image_store as fake_images
 from tests.fakes import memory
 from tests.fakes import moderator as fake_moderator
@@ -610,6 +613,8 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (password_hasher.PasswordHasher, fake_web.FakePasswordHasher),
         (passwords.PasswordStore, fake_web.InMemoryPasswordStore),
         (web_sessions.SessionStore, fake_web.InMemorySessionStore),
+        (audit_log.AuditLog, fake_admin.InMemoryAuditLog),
+        (account_directory.AccountDirectory, fake_admin.InMemoryAccountDirectory),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -643,6 +648,8 @@ def test_every_port_module_has_its_fakes_checked():
         "password_hasher",
         "passwords",
         "web_sessions",
+        "audit_log",
+        "account_directory",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}

@@ -10,6 +10,8 @@ from domain.usage import UsageRecord, UsageTotals
 class Grouping(StrEnum):
     MODEL = "model"
     DAY = "day"  # the UTC date, YYYY-MM-DD
+    ACCOUNT = "account"  # the account id
+    PLAN = "plan"  # the plan the account is on now (not when the request was made)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +43,12 @@ class UsageQueries(Protocol):
         """When each key's newest usage record was made; a key never used is absent."""
         ...
 
-    async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
+    async def summary(
+        self, account_id: str | None, since: datetime | None, by: Grouping | None, *, top: int | None = None
+    ) -> list[UsageGroup]:
         """Sums of usage records (one account or all, from `since` on), in group order.
 
-        Ungrouped, it is always one group (zeros when nothing matched).
+        Ungrouped, it is always one group (zeros when nothing matched). With `top`, only the `top`
+        groups that charged most (then most requests, then by key), in that order.
         """
         ...

@@ -26,6 +26,7 @@ class AccountLimits:
     plan: Plan  # the plan in force (the default plan when the account's is no longer configured)
     effective: tuple[RatePolicy, ...]  # what the account is limited by: the plan's, overrides first
     changed: bool  # False when the call changed nothing (or only reported)
+    previous: tuple[RatePolicy, ...] = ()  # the overrides before the call
 
     def overridden(self, policy: RatePolicy) -> bool:
         return policy in self.account.rate_limits
@@ -61,8 +62,9 @@ class SetAccountLimits:
         if len({c.name for c in changes}) != len(changes):
             raise InvalidRequest("each bucket can be set once per call", param="set")
         overrides = merge_overrides(current, changes)
-        changed = overrides != account.rate_limits
+        previous = account.rate_limits
+        changed = overrides != previous
         if changed:
             account = account.with_rate_limits(overrides)
             await self._accounts.save(account)
-        return AccountLimits(account, plan, effective_policies(plan, account.rate_limits), changed)
+        return AccountLimits(account, plan, effective_policies(plan, account.rate_limits), changed, previous)

@@ -9,7 +9,7 @@ from application.ports.usage import UsageQueries
 from application.use_cases.accounts import FindAccount
 from domain.accounts import Account
 from domain.keys import ApiKey
-from domain.plans import Period, SpendCap, period_start
+from domain.plans import Period, SpendCap, effective_spend_caps, period_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class AccountReport:
     balance_micros: int
     keys: list[ApiKey]
     spent_micros: dict[Period, int]  # charged since the start of each period (as caps count it)
-    spend_caps: tuple[SpendCap, ...]
+    spend_caps: tuple[SpendCap, ...]  # in force: the plan's, with the account's overrides
     plan_configured: bool  # False: the account's plan is gone from the configuration (the default applies)
 
 
@@ -51,6 +51,6 @@ class DescribeAccount:
             balance_micros=(await self._credits.balances([account.id])).get(account.id, 0),
             keys=await self._keys.list_for_account(account.id),
             spent_micros=spent,
-            spend_caps=plan.spend_caps,
+            spend_caps=effective_spend_caps(plan, account.spend_caps),
             plan_configured=plan.name == account.plan,
         )

@@ -50,7 +50,7 @@ class Authenticate:
         # The lookup was by hash; this compare is the constant-time check of the secret itself.
         if not secret_matches(secret, key.secret_hash, self._pepper):
             return None
-        plan = with_account_limits(self._plans.get(account.plan), account.rate_limits)
+        plan = with_account_limits(self._plans.get(account.plan), account.rate_limits, account.spend_caps)
         return Principal(key=key, account=account, plan=plan)
 
     def forget(self) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.accounts import Account, AccountStatus, Role
 from domain.errors import Conflict, InvalidRequest
-from domain.plans import Endpoint, RatePolicy, Subject
+from domain.plans import Endpoint, Period, RatePolicy, SpendCapOverride, Subject
 from infrastructure.persistence.tables import accounts
 
 log = logging.getLogger("sluice.persistence")
@@ -20,6 +20,7 @@ _COLUMNS = (
     accounts.c.plan,
     accounts.c.created_at,
     accounts.c.rate_limits,
+    accounts.c.spend_caps,
 )
 
 
@@ -69,6 +70,34 @@ def rate_limits_from_json(value: Any, account_id: str = "?") -> tuple[RatePolicy
     return tuple(policies)
 
 
+def spend_caps_to_json(overrides: tuple[SpendCapOverride, ...]) -> list[dict[str, Any]] | None:
+    """The `accounts.spend_caps` value: None (SQL NULL) for no overrides."""
+    if not overrides:
+        return None
+    return [{"period": o.period.value, "limit_micros": o.limit_micros} for o in overrides]
+
+
+def spend_caps_from_json(value: Any, account_id: str = "?") -> tuple[SpendCapOverride, ...]:
+    """Overrides as stored; an unreadable entry (a hand edit) is skipped and logged: the plan's cap
+    of that period applies instead."""
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        log.warning("account %s: spend_caps is not a list; ignored", account_id)
+        return ()
+    overrides: list[SpendCapOverride] = []
+    for item in value:
+        try:
+            limit = item["limit_micros"]
+            overrides.append(SpendCapOverride(Period(item["period"]), None if limit is None else int(limit)))
+        except (KeyError, TypeError, ValueError, InvalidRequest):
+            log.warning("account %s: unreadable spend cap override %r ignored", account_id, item)
+    if len({o.period for o in overrides}) != len(overrides):
+        log.warning("account %s: a period's spend cap is overridden twice; the first one applies", account_id)
+        overrides = [o for i, o in enumerate(overrides) if o.period not in {x.period for x in overrides[:i]}]
+    return tuple(overrides)
+
+
 def account_from_row(row: Any) -> Account:
     return Account(
         id=row.id,
@@ -78,6 +107,7 @@ def account_from_row(row: Any) -> Account:
         plan=row.plan,
         created_at=row.created_at,
         rate_limits=rate_limits_from_json(row.rate_limits, row.id),
+        spend_caps=spend_caps_from_json(row.spend_caps, row.id),
     )
 
 
@@ -95,6 +125,7 @@ class SqlAccountRepository:
             "balance_micros": 0,
             "created_at": account.created_at,
             "rate_limits": rate_limits_to_json(account.rate_limits),
+            "spend_caps": spend_caps_to_json(account.spend_caps),
         }
         try:
             async with self._sessions() as session, session.begin():
@@ -118,6 +149,7 @@ class SqlAccountRepository:
                 status=account.status.value,
                 plan=account.plan,
                 rate_limits=rate_limits_to_json(account.rate_limits),
+                spend_caps=spend_caps_to_json(account.spend_caps),
             )
         )
         async with self._sessions() as session, session.begin():

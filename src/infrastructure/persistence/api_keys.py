@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.accounts import Account, AccountStatus, Role
 from domain.keys import ApiKey
-from infrastructure.persistence.accounts import rate_limits_from_json
+from infrastructure.persistence.accounts import rate_limits_from_json, spend_caps_from_json
 from infrastructure.persistence.tables import accounts, api_keys
 
 _KEY_COLUMNS = tuple(api_keys.c)
@@ -22,6 +22,7 @@ _FIND_WITH_ACCOUNT = (
         accounts.c.plan,
         accounts.c.created_at.label("account_created_at"),
         accounts.c.rate_limits.label("account_rate_limits"),
+        accounts.c.spend_caps.label("account_spend_caps"),
     )
     .join_from(api_keys, accounts, api_keys.c.account_id == accounts.c.id)
     .where(api_keys.c.secret_hash == bindparam("secret_hash"))
@@ -81,6 +82,7 @@ class SqlApiKeyRepository:
             plan=row.plan,
             created_at=row.account_created_at,
             rate_limits=rate_limits_from_json(row.account_rate_limits, row.account_id),
+            spend_caps=spend_caps_from_json(row.account_spend_caps, row.account_id),
         )
         return _key_from_row(row), account
 

@@ -58,6 +58,9 @@ class AccountRow(Base):
     # The operator's per-account rate-policy overrides, a JSON list of
     # {name, endpoints, requests, window_seconds, subject}; NULL (not JSON null) means none.
     rate_limits: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # An admin's per-account spend caps, a JSON list of {period, limit_micros} (limit_micros null:
+    # that period uncapped whatever the plan says); NULL (not JSON null) means none.
+    spend_caps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # The argon2id hash (in its PHC string form, parameters and salt included); NULL: no password set
     # (an account the operator made, until `sluice accounts password`).
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -229,6 +232,32 @@ class RedemptionRow(Base):
 
     __table_args__ = (UniqueConstraint("code_id", "account_id", name="uq_redemptions_code_id_account_id"),)
 
+class AuditLogRow(Base):
+    """One admin action (see domain/audit.py): append-only, read newest first (by seq).
+
+    No foreign keys: the log outlives what it names, and an entry must never fail for that.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigIntIdentity, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    actor_id: Mapped[str | None] = mapped_column(_ID, nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    target_label: Mapped[str] = mapped_column(Text, default="")
+    account_id: Mapped[str | None] = mapped_column(_ID, nullable=True)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_audit_log_action_seq", "action", "seq"),
+        Index("ix_audit_log_target_seq", "target", "seq"),
+        Index("ix_audit_log_account_id_seq", "account_id", "seq"),
+    )
+
 
 def _table(row: Any) -> Table:
     return cast(Table, row.__table__)
@@ -245,4 +274,5 @@ images = _table(ImageRow)
 payments = _table(PaymentRow)
 redemption_codes = _table(RedemptionCodeRow)
 redemptions = _table(RedemptionRow)
+audit_log = _table(AuditLogRow)
 web_sessions = _table(WebSessionRow)

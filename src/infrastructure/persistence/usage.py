@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from application.ports.usage import Grouping, UsageGroup
 from domain.usage import Outcome, UsageRecord, UsageTotals
 from infrastructure.persistence.engine import dialect_insert
-from infrastructure.persistence.tables import usage_records, usage_totals
+from infrastructure.persistence.tables import accounts, usage_records, usage_totals
 
 log = logging.getLogger("sluice.usage")
 
@@ -291,14 +291,25 @@ class SqlUsageQueries:
             rows = (await session.execute(statement)).all()
         return {row[0]: row[1] for row in rows if row[1] is not None}
 
-    async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
+    async def summary(
+        self, account_id: str | None, since: datetime | None, by: Grouping | None, *, top: int | None = None
+    ) -> list[UsageGroup]:
         async with self._sessions() as session:
             group = None if by is None else _group_column(by, session.bind.dialect.name)
             sums = (
                 func.count(),
                 *(func.coalesce(func.sum(usage_records.c[name]), 0) for name in _SUMMED[1:]),
             )
-            statement = select(*sums) if group is None else select(group, *sums).group_by(group).order_by(group)
+            statement = select(*sums) if group is None else select(group, *sums).group_by(group)
+            if by is Grouping.PLAN:
+                # The plan each account is on now; records of an account that is gone count as "-".
+                statement = statement.select_from(
+                    usage_records.outerjoin(accounts, accounts.c.id == usage_records.c.account_id)
+                )
+            if group is not None and top is not None:
+                statement = statement.order_by(sums[-1].desc(), sums[0].desc(), group).limit(top)
+            elif group is not None:
+                statement = statement.order_by(group)
             if account_id is not None:
                 statement = statement.where(usage_records.c.account_id == account_id)
             if since is not None:
@@ -319,6 +330,10 @@ class SqlUsageQueries:
 def _group_column(by: Grouping, dialect: str) -> Any:
     if by is Grouping.MODEL:
         return usage_records.c.model
+    if by is Grouping.ACCOUNT:
+        return usage_records.c.account_id
+    if by is Grouping.PLAN:
+        return func.coalesce(accounts.c.plan, "-")
     if dialect == "postgresql":
         # The UTC date whatever the session's time zone; SQLite stores UTC text already.
         return func.to_char(func.timezone("UTC", usage_records.c.created_at), "YYYY-MM-DD")

@@ -1,12 +1,14 @@
 import argparse
 import re
 
-from application.use_cases.account_limits import AccountLimits, LimitSetting, SetAccountLimits
+from application.use_cases.account_limits import AccountLimits, LimitSetting
 from application.use_cases.account_report import DescribeAccount
-from application.use_cases.accounts import CreateAccount, ListAccounts, SetAccountBanned
+from application.use_cases.accounts import CreateAccount, ListAccounts
+from application.use_cases.admin.audited_accounts import AuditedSetBanned, AuditedSetLimits
 from domain.accounts import Account
 from domain.errors import InvalidRequest
 from domain.plans import Period, RatePolicy, Subject
+from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
 from interfaces.cli.key_commands import key_json, key_row
 from interfaces.cli.output import money, print_json, print_rows, usd_text, when
@@ -59,9 +61,9 @@ async def accounts_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _set_banned(settings: Settings, email: str, banned: bool) -> int:
+async def _set_banned(settings: Settings, email: str, banned: bool, reason: str) -> int:
     async with container(settings) as c:
-        account, changed = await (await c.get(SetAccountBanned)).execute(email, banned)
+        account, changed = await (await c.get(AuditedSetBanned)).execute(cli_actor(), email, banned, reason)
     print(f"{account.email}\t{account.status}")
     seconds = f"{settings.key_cache_seconds:g} s"
     if not changed:
@@ -74,11 +76,11 @@ async def _set_banned(settings: Settings, email: str, banned: bool) -> int:
 
 
 async def accounts_ban(settings: Settings, args: argparse.Namespace) -> int:
-    return await _set_banned(settings, args.email, True)
+    return await _set_banned(settings, args.email, True, args.reason)
 
 
 async def accounts_unban(settings: Settings, args: argparse.Namespace) -> int:
-    return await _set_banned(settings, args.email, False)
+    return await _set_banned(settings, args.email, False, args.reason)
 
 
 async def accounts_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -165,7 +167,9 @@ async def accounts_limits(settings: Settings, args: argparse.Namespace) -> int:
     changes = [parse_limit_setting(text) for text in args.set_limits]
     subject = Subject(args.subject) if args.subject else None
     async with container(settings) as c:
-        result = await (await c.get(SetAccountLimits)).execute(args.email, changes, subject=subject, clear=args.clear)
+        result = await (await c.get(AuditedSetLimits)).execute(
+            cli_actor(), args.email, changes, subject=subject, clear=args.clear, reason=args.reason
+        )
     _print_limits(result, args.json)
     email, seconds = result.account.email, f"{settings.key_cache_seconds:g} s"
     if not (changes or args.clear):

@@ -11,12 +11,14 @@ from interfaces.cli.account_commands import (
     accounts_show,
     accounts_unban,
 )
+from interfaces.cli.audit_commands import audit_list
 from interfaces.cli.code_commands import codes_issue, codes_list, codes_revoke
 from interfaces.cli.context import say
 from interfaces.cli.credit_commands import credits_balance, credits_deduct, credits_grant
 from interfaces.cli.key_commands import keys_create, keys_list, keys_revoke
 from interfaces.cli.lease_commands import credits_leases, credits_reconcile
 from interfaces.cli.password_commands import accounts_password
+from interfaces.cli.plan_change_commands import accounts_plan, accounts_spend_cap
 from interfaces.cli.plan_commands import plans_list
 from interfaces.cli.usage_commands import usage
 from interfaces.migrations import run_migrations
@@ -37,6 +39,8 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("accounts", "ban"): accounts_ban,
     ("accounts", "unban"): accounts_unban,
     ("accounts", "limits"): accounts_limits,
+    ("accounts", "plan"): accounts_plan,
+    ("accounts", "spend-cap"): accounts_spend_cap,
     ("accounts", "password"): accounts_password,
     ("keys", "create"): keys_create,
     ("keys", "list"): keys_list,
@@ -51,4 +55,5 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("codes", "revoke"): codes_revoke,
     ("plans", "list"): plans_list,
     ("usage", None): usage,
+    ("audit", "list"): audit_list,
 }

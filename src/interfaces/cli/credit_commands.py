@@ -1,12 +1,12 @@
 import argparse
-from decimal import Decimal, InvalidOperation
 
 from application.ports.credits import CreditLedger
 from application.use_cases.accounts import FindAccount
-from application.use_cases.credits import CreditChange, DeductCredits, GrantCredits
+from application.use_cases.admin.audited_credits import AuditedDeductCredits, AuditedGrantCredits
+from application.use_cases.credits import CreditChange
 from application.use_cases.leases import ListLeases
-from domain.errors import InvalidRequest
-from domain.money import MICROS_PER_USD
+from interfaces.admin_input import parse_dollars
+from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
 from interfaces.cli.output import money, print_json, usd_text
 from interfaces.settings import Settings
@@ -14,17 +14,7 @@ from interfaces.settings import Settings
 
 def parse_amount(text: str, name: str = "AMOUNT") -> int:
     """Dollars as typed (`12.50`, `$0.000012`) to micro-dollars, exactly or not at all."""
-    param = name.lower().lstrip("-")
-    try:
-        amount = Decimal(text.strip().removeprefix("$"))
-    except InvalidOperation:
-        raise InvalidRequest(f"{name} must be a number of dollars such as 12.50, got {text!r}", param) from None
-    if not amount.is_finite():
-        raise InvalidRequest(f"{name} must be a finite number of dollars, got {text!r}", param)
-    micros = amount * MICROS_PER_USD
-    if micros != micros.to_integral_value():
-        raise InvalidRequest(f"{name} {text!r} is finer than a micro-dollar ($0.000001)", param)
-    return int(micros)
+    return parse_dollars(text, name.lower().lstrip("-"), name)
 
 
 def _report(email: str, change: CreditChange, verb: str, as_json: bool) -> None:
@@ -53,7 +43,9 @@ def _report(email: str, change: CreditChange, verb: str, as_json: bool) -> None:
 async def credits_grant(settings: Settings, args: argparse.Namespace) -> int:
     micros = parse_amount(args.amount)
     async with container(settings) as c:
-        change = await (await c.get(GrantCredits)).execute(args.email, micros, args.idempotency_key, args.note)
+        change = await (await c.get(AuditedGrantCredits)).execute(
+            cli_actor(), args.email, micros, args.note, args.idempotency_key
+        )
     _report(args.email, change, "granted", args.json)
     return 0
 
@@ -61,7 +53,9 @@ async def credits_grant(settings: Settings, args: argparse.Namespace) -> int:
 async def credits_deduct(settings: Settings, args: argparse.Namespace) -> int:
     micros = parse_amount(args.amount)
     async with container(settings) as c:
-        change = await (await c.get(DeductCredits)).execute(args.email, micros, args.reason, args.idempotency_key)
+        change = await (await c.get(AuditedDeductCredits)).execute(
+            cli_actor(), args.email, micros, args.reason, args.idempotency_key
+        )
     _report(args.email, change, "deducted", args.json)
     return 0
 

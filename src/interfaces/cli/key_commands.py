@@ -1,9 +1,11 @@
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
+from application.use_cases.admin.audited_keys import AuditedRevokeKey
+from application.use_cases.api_keys import IssueApiKey, ListApiKeys
 from domain.errors import InvalidRequest
 from domain.keys import ApiKey
+from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
 from interfaces.cli.output import print_json, print_rows, when
 from interfaces.settings import Settings
@@ -59,7 +61,7 @@ async def keys_list(settings: Settings, args: argparse.Namespace) -> int:
 
 async def keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     async with container(settings) as c:
-        key, changed = await (await c.get(RevokeApiKey)).execute(args.key_id)
+        key, changed = await (await c.get(AuditedRevokeKey)).execute(cli_actor(), args.key_id, args.reason)
     if changed:
         say(f"key {key.id} ({key.name}) revoked; gateways stop accepting it within {settings.key_cache_seconds:g} s")
     else:

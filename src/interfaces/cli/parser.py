@@ -3,6 +3,7 @@
 import argparse
 from importlib.metadata import version
 
+from domain.audit import AuditAction
 from domain.plans import Subject
 
 _EMAIL = {"metavar": "EMAIL", "help": "the account's email address"}
@@ -33,6 +34,10 @@ def _idempotency(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _reason(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reason", metavar="TEXT", default="", help="why, kept in the audit log")
+
+
 def _accounts(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     accounts = sub.add_parser("accounts", help="manage accounts").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -52,8 +57,32 @@ def _accounts(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> Non
     _json(show)
     ban = accounts.add_parser("ban", help="ban an account: its keys stop working within the key cache time")
     _email(ban)
+    _reason(ban)
     unban = accounts.add_parser("unban", help="lift a ban: its keys work again within the key cache time")
     _email(unban)
+    _reason(unban)
+    plan = accounts.add_parser("plan", help="move an account to another plan (within the key cache time)")
+    _email(plan)
+    plan.add_argument("plan", metavar="PLAN", help="the plan's name (see `sluice plans list`)")
+    _reason(plan)
+    caps = accounts.add_parser(
+        "spend-cap",
+        help="show an account's spend caps, or override its plan's period by period (within the key cache time)",
+    )
+    _email(caps)
+    for period in ("day", "week", "month"):
+        caps.add_argument(
+            f"--{period}",
+            metavar="USD|none|plan",
+            default=None,
+            help=f"cap the account's spending per {period} (UTC) at USD dollars, lift the plan's cap (none), "
+            "or go back to the plan's (plan)",
+        )
+    caps.add_argument(
+        "--clear", action="store_true", help="drop every override first (with nothing else: the plan's caps)"
+    )
+    _reason(caps)
+    _json(caps)
     password = accounts.add_parser(
         "password",
         help="set an account's dashboard password, read from standard input (not echoed on a terminal; "
@@ -84,6 +113,7 @@ def _accounts(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> Non
     limits.add_argument(
         "--clear", action="store_true", help="drop every override first (with no --set: back to the plan's limits)"
     )
+    _reason(limits)
     _json(limits)
 
 
@@ -103,6 +133,7 @@ def _keys(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     _json(listing)
     revoke = keys.add_parser("revoke", help="revoke a key: gateways stop accepting it within the key cache time")
     revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id, as `sluice keys list` shows it")
+    _reason(revoke)
 
 
 def _credits(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -113,12 +144,16 @@ def _credits(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     _email(grant)
     _amount(grant, "add")
     _idempotency(grant, "grant")
-    grant.add_argument("--note", metavar="TEXT", default="", help="a note kept with the ledger entry")
+    grant.add_argument(
+        "--note", metavar="TEXT", default="", help="a note kept with the ledger entry (and as the audit log's reason)"
+    )
     _json(grant)
     deduct = credits.add_parser("deduct", help="take credits back (never below a $0 balance)")
     _email(deduct)
     _amount(deduct, "take back")
-    deduct.add_argument("--reason", metavar="TEXT", required=True, help="why, kept with the ledger entry")
+    deduct.add_argument(
+        "--reason", metavar="TEXT", required=True, help="why, kept with the ledger entry and in the audit log"
+    )
     _idempotency(deduct, "deduct")
     _json(deduct)
     balance = credits.add_parser("balance", help="show an account's balance")
@@ -157,6 +192,32 @@ def _codes(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     revoke = codes.add_parser("revoke", help="revoke a code: it admits no further redemption")
     revoke.add_argument("code_id", metavar="ID", help="the code's id, as `sluice codes list` shows it")
 
+def _audit(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    audit = sub.add_parser("audit", help="read the audit log of admin actions").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    listing = audit.add_parser("list", help="audit entries, newest first")
+    listing.add_argument(
+        "--action",
+        metavar="A",
+        default=None,
+        dest="audit_action",
+        help=f"only this action: {', '.join(a.value for a in AuditAction)}",
+    )
+    listing.add_argument(
+        "--target", metavar="T", default=None, help="only about this account (email or id, its keys included) or key id"
+    )
+    listing.add_argument(
+        "--actor", metavar="WHO", default=None, help="only by this admin (email), or cli (every cli:USER), or cli:USER"
+    )
+    listing.add_argument("--since", metavar="WHEN", default=None, help="from this date (UTC) or ISO time on")
+    listing.add_argument("--until", metavar="WHEN", default=None, help="before this date (UTC) or ISO time")
+    listing.add_argument("--limit", metavar="N", type=int, default=50, help="at most N entries (1 to 200; default 50)")
+    listing.add_argument(
+        "--before", metavar="SEQ", type=int, default=None, help="only entries older than SEQ (the next page)"
+    )
+    _json(listing)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sluice", description="Sluice AI gateway: serve it, and manage its state")
@@ -173,8 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument(
         "--since", metavar="WHEN", default=None, help="from this date (YYYY-MM-DD, UTC) or ISO time on; default: all"
     )
-    usage.add_argument("--by", choices=("model", "day"), default=None, help="one row per model or per UTC day")
+    usage.add_argument(
+        "--by",
+        choices=("model", "day", "account", "plan"),
+        default=None,
+        help="one row per model, per UTC day, per account (its id) or per plan (the one each account is on now)",
+    )
     _json(usage)
+    _audit(sub)
     plans = sub.add_parser("plans", help="inspect plans").add_subparsers(dest="action", required=True, metavar="ACTION")
     _json(plans.add_parser("list", help="list the configured plans"))
     return parser

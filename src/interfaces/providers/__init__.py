@@ -10,6 +10,7 @@ the background work and, as its finalizer, drains it before any adapter closes (
 from dishka import AsyncContainer, Provider, make_async_container
 
 from interfaces.gateway_config import GatewayConfig, load_config
+from interfaces.providers.admin import AdminProvider
 from interfaces.providers.config import ConfigProvider
 from interfaces.providers.credits import CreditsProvider
 from interfaces.providers.lifecycle import LifecycleProvider
@@ -38,6 +39,7 @@ def providers(settings: Settings) -> list[Provider]:
         PaymentsProvider(),
         PortsProvider(),
         UseCasesProvider(),
+        AdminProvider(),
         LifecycleProvider(),
     ]
 

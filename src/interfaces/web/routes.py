@@ -4,6 +4,7 @@ which mounts them on the web router: its error pages and the session cookie's re
 from litestar.types import ControllerRouterHandler
 
 from interfaces.web.account_page import AccountPage
+from interfaces.web.admin import ADMIN_HANDLERS
 from interfaces.web.auth_pages import AuthPages
 from interfaces.web.credits_page import CreditsPage
 from interfaces.web.dashboard_placeholder import DashboardPlaceholder
@@ -19,4 +20,5 @@ WEB_HANDLERS: list[ControllerRouterHandler] = [
     KeysApi,
     CreditsPage,
     DashboardPlaceholder,
+    *ADMIN_HANDLERS,
 ]

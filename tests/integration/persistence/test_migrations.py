@@ -23,6 +23,7 @@ TABLES = {
     "usage_totals",
     "web_sessions",
     "alembic_version",
+    "audit_log",
 }
 
 
@@ -82,6 +83,30 @@ async def test_images_migration_downgrades_and_upgrades_again(database_url: str)
             await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0002"))
         async with engine.connect() as conn:
             assert "images" not in await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+    await migrate(database_url)
+    tables, version, diff = await _state(database_url)
+    assert tables == TABLES and version == _head() and diff == []
+
+
+async def test_audit_log_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    from alembic import command
+
+    await migrate(database_url)
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0007").down_revision
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), below))
+        async with engine.connect() as conn:
+
+            def read(sync: Connection) -> tuple[set[str], set[str]]:
+                found = inspect(sync)
+                return set(found.get_table_names()), {c["name"] for c in found.get_columns("accounts")}
+
+            tables, columns = await conn.run_sync(read)
+        assert "audit_log" not in tables and "spend_caps" not in columns and "rate_limits" in columns
     finally:
         await engine.dispose()
     await migrate(database_url)
