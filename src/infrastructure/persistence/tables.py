@@ -154,6 +154,32 @@ class ImageRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
 
 
+class IdentityRow(Base):
+    """An OpenID Connect identity (issuer and subject, the provider's name for a person) linked to an account."""
+
+    __tablename__ = "identities"
+
+    issuer: Mapped[str] = mapped_column(String(512), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)  # OIDC caps sub at 255 ASCII characters
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class PendingSignInRow(Base):
+    """A sign-in sent to a provider and not back yet, under the SHA-256 of the browser's cookie token."""
+
+    __tablename__ = "pending_sign_ins"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    next_path: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
+
+
 def _table(row: Any) -> Table:
     return cast(Table, row.__table__)
 
@@ -166,3 +192,5 @@ credit_leases = _table(CreditLeaseRow)
 usage_records = _table(UsageRecordRow)
 usage_totals = _table(UsageTotalsRow)
 images = _table(ImageRow)
+identities = _table(IdentityRow)
+pending_sign_ins = _table(PendingSignInRow)
