@@ -15,7 +15,7 @@ from application.ports.identity_provider import AuthorizationStart
 from domain.errors import SignInRefused
 from domain.identities import PendingSignIn, ProviderIdentity, Refusal
 from infrastructure.oidc.documents import ProviderDocuments, ProviderMetadata
-from infrastructure.oidc.id_token import UnknownKey, verify_id_token
+from infrastructure.oidc.id_token import KeyMismatch, verify_id_token
 
 log = logging.getLogger("sluice.oidc")
 
@@ -74,14 +74,16 @@ class AuthlibIdentityProvider:
         return AuthorizationStart(url=url, state=state, nonce=nonce, code_verifier=verifier)
 
     async def finish(self, params: Mapping[str, str], pending: PendingSignIn) -> ProviderIdentity:
+        if params.get("error"):
+            # Before the state check: some providers leave the state off their error answers, and
+            # an error ends this sign-in whoever sent it; the code tells the person why.
+            raise SignInRefused(Refusal.PROVIDER_ERROR, _oauth_code(params["error"]))
         if not hmac.compare_digest(params.get("state", "").encode(), pending.state.encode()):
             raise SignInRefused(Refusal.STATE_MISMATCH)
         metadata = await self._documents.metadata()
         # RFC 9207: a provider that names itself must be the one this browser was sent to.
         if "iss" in params and params["iss"] != metadata.issuer:
             raise SignInRefused(Refusal.STATE_MISMATCH)
-        if params.get("error"):
-            raise SignInRefused(Refusal.PROVIDER_ERROR, _oauth_code(params["error"]))
         code = params.get("code")
         if not code:
             raise SignInRefused(Refusal.CODE_REJECTED)
@@ -130,15 +132,20 @@ class AuthlibIdentityProvider:
             "nonce": nonce,
             "algorithms": metadata.algorithms,
         }
+        held = await self._documents.keys()
         try:
-            return verify_id_token(id_token, await self._documents.keys(), now=int(time.time()), **check)
-        except UnknownKey:
-            pass  # the provider may have rotated its keys since we fetched them
+            return verify_id_token(id_token, held, now=int(time.time()), **check)
+        except KeyMismatch:
+            pass
+        # The provider may have rotated its keys since we fetched them: fetch them again (at most
+        # once per key_refresh_seconds, so forged tokens cannot make us hammer the provider).
+        fresh = await self._documents.keys(unknown_kid=True)
         try:
-            keys = await self._documents.keys(unknown_kid=True)
-            return verify_id_token(id_token, keys, now=int(time.time()), **check)
-        except UnknownKey:
-            log.warning("OpenID provider %s: the ID token names a key its JWKS does not have", self._id)
+            if fresh is held:
+                raise KeyMismatch()
+            return verify_id_token(id_token, fresh, now=int(time.time()), **check)
+        except KeyMismatch:
+            log.warning("OpenID provider %s: no key of its JWKS verifies the ID token", self._id)
             raise SignInRefused(Refusal.TOKEN_INVALID) from None
 
     async def _userinfo(self, metadata: ProviderMetadata, token: dict[str, Any], subject: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from domain.errors import SignInRefused
@@ -19,8 +19,9 @@ log = logging.getLogger("sluice.oidc")
 LEEWAY_SECONDS = 60  # clock skew between the provider and us
 
 
-class UnknownKey(Exception):
-    """The token names a key the provider's key set (as we hold it) does not have."""
+class KeyMismatch(Exception):
+    """No key of the set (as we hold it) verifies the token: it names another key id, or it names
+    none and the one we hold does not fit. Either the provider rotated its keys or the token is forged."""
 
 
 def verify_id_token(
@@ -35,8 +36,8 @@ def verify_id_token(
 ) -> dict[str, Any]:
     try:
         token = jwt.decode(id_token, keys, algorithms=list(algorithms))
-    except InvalidKeyIdError:
-        raise UnknownKey() from None
+    except (InvalidKeyIdError, BadSignatureError):
+        raise KeyMismatch() from None
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         return _refuse(f"signature: {type(exc).__name__}")
     claims = token.claims

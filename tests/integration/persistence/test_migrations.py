@@ -16,6 +16,8 @@ TABLES = {
     "credit_entries",
     "credit_leases",
     "images",
+    "identities",
+    "pending_sign_ins",
     "usage_records",
     "usage_totals",
     "alembic_version",
