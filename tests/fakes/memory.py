@@ -370,6 +370,14 @@ class InMemoryUsageStore:
         ordered = sorted(enumerate(mine), key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
         return [r for _, r in ordered[: max(limit, 0)]]
 
+    async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
+        wanted = set(key_ids)
+        newest: dict[str, datetime] = {}
+        for r in self._records.values():
+            if r.key_id in wanted and (r.key_id not in newest or r.created_at > newest[r.key_id]):
+                newest[r.key_id] = r.created_at
+        return newest
+
     async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
         chosen = [
             r

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -35,6 +36,10 @@ class UsageQueries(Protocol):
     async def charged_since(self, account_id: str, since: datetime, key_id: str | None = None) -> int: ...
 
     async def recent(self, account_id: str, limit: int) -> list[UsageRecord]: ...
+
+    async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each key's newest usage record was made; a key never used is absent."""
+        ...
 
     async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
         """Sums of usage records (one account or all, from `since` on), in group order.

@@ -20,6 +20,7 @@ TABLES = {
     "pending_sign_ins",
     "usage_records",
     "usage_totals",
+    "web_sessions",
     "alembic_version",
 }
 

@@ -1,7 +1,7 @@
 """OpenID Connect sign-in: identities linked to accounts, and sign-ins waiting for their provider.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005 (0004 before i7-auth was merged; the lead re-chains)
 Create Date: 2026-12-20
 
 Written by hand to run unchanged on Postgres and SQLite.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
