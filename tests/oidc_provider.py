@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import oidc_provider_mock
 import werkzeug.serving
+
+with warnings.catch_warnings():
+    # It imports authlib.jose, deprecated; authlib's own "always" filter outranks pytest's filterwarnings.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import oidc_provider_mock
 
 
 @dataclass(frozen=True)

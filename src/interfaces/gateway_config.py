@@ -27,9 +27,17 @@ pricing = { mode = "per_token", multiplier = "1.2" }   # or { mode = "per_reques
 block_clients = ["Cursor", "Cline", "claude-cli"]  # case-insensitive substrings of User-Agent, Referer,
                                                    # HTTP-Referer, X-Title; off (empty) by default
 
+[[oidc.providers]]                                 # sign-in through OpenID Connect (interfaces/oidc_settings.py)
+id = "google"
+name = "Google"
+issuer = "https://accounts.google.com"
+client_id = "1234.apps.googleusercontent.com"
+client_secret_env = "SLUICE_GOOGLE_CLIENT_SECRET"  # secrets only from the environment
+
 docs/examples/sluice.toml is a complete example.
 """
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -44,6 +52,7 @@ from domain.errors import InvalidRequest
 from domain.model_names import DEFAULT_MODEL_ALIASES
 from domain.money import usd_to_micros
 from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
+from interfaces.oidc_settings import OidcClientSettings, oidc_clients, oidc_from_config, oidc_from_env
 from interfaces.settings import SettingsError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day)?\s*$")
@@ -59,6 +68,8 @@ class GatewayConfig:
     model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
     # `[policy] block_clients`: entries matched in the identifying headers; empty blocks nothing.
     block_clients: tuple[str, ...] = ()
+    # The OpenID Connect providers of the login page: SLUICE_OIDC_* first, then `[[oidc.providers]]`.
+    oidc_providers: tuple[OidcClientSettings, ...] = ()
 
     @property
     def client_policy(self) -> ClientPolicy:
@@ -158,7 +169,9 @@ def _plan(name: str, raw: dict[str, Any], base: Plan | None) -> Plan:
     return replace(plan, **changes)
 
 
-def parse_config(data: dict[str, Any]) -> GatewayConfig:
+def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None) -> GatewayConfig:
+    """`env` gives the OpenID Connect providers' secrets (and the SLUICE_OIDC_* one); os.environ by default."""
+    env = os.environ if env is None else env
     builtins = {p.name: p for p in BUILTIN_PLANS}
     plans_raw = data.get("plans", {})
     if not isinstance(plans_raw, dict):
@@ -182,6 +195,7 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         allowed_models=frozenset(str(m) for m in allow) if allow is not None else None,
         model_aliases=_aliases(models),
         block_clients=_block_clients(data.get("policy", {})),
+        oidc_providers=oidc_clients(oidc_from_env(env), oidc_from_config(data.get("oidc"), env)),
     )
 
 
@@ -216,11 +230,12 @@ def _aliases(models: dict[str, Any]) -> Mapping[str, str]:
     return MappingProxyType(aliases)
 
 
-def load_config(path: Path | None) -> GatewayConfig:
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> GatewayConfig:
     if path is None:
-        return GatewayConfig()
+        env = os.environ if env is None else env
+        return GatewayConfig(oidc_providers=oidc_clients(oidc_from_env(env), ()))
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"SLUICE_CONFIG: cannot read {path}: {exc}") from None
-    return parse_config(data)
+    return parse_config(data, env)

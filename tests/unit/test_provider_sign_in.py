@@ -15,12 +15,14 @@ from application.use_cases.provider_sign_in import (
     SignInWithProvider,
     pending_key,
 )
+from application.use_cases.web_sessions import OpenWebSession
 from domain.accounts import new_account
 from domain.errors import AccountBanned, EmailDomainNotAllowed, SignInRefused, SignUpClosed
 from domain.identities import IdentityLink, ProviderIdentity, Refusal, local_path
 from domain.sign_up import SignUpPolicy
 from tests.fakes.identities import InMemoryIdentityRepository, InMemoryPendingSignInStore, ScriptedProvider
 from tests.fakes.memory import FakeClock, InMemoryAccountRepository
+from tests.fakes.web_accounts import InMemorySessionStore
 
 ISSUER = "https://accounts.example.com"
 ADA = ProviderIdentity(ISSUER, "1094", "Ada@Example.org", True)
@@ -35,6 +37,7 @@ class World:
     pending: InMemoryPendingSignInStore
     provider: ScriptedProvider
     plans: PlanBook
+    sessions: InMemorySessionStore
 
     def sign_in(self, policy: SignUpPolicy = SignUpPolicy()) -> SignInWithProvider:
         create = CreateAccount(self.accounts, self.plans, self.clock)
@@ -45,7 +48,8 @@ class World:
 
     def finish(self, policy: SignUpPolicy = SignUpPolicy()) -> FinishProviderSignIn:
         book = IdentityProviderBook([self.provider])
-        return FinishProviderSignIn(book, self.pending, self.sign_in(policy), self.clock)
+        opener = OpenWebSession(self.sessions, self.clock, timedelta(days=14))
+        return FinishProviderSignIn(book, self.pending, self.sign_in(policy), opener, self.clock)
 
 
 @pytest.fixture
@@ -57,6 +61,7 @@ def world() -> World:
         InMemoryPendingSignInStore(),
         ScriptedProvider(identity=ADA),
         PlanBook(default="free"),
+        InMemorySessionStore(),
     )
 
 
@@ -167,11 +172,25 @@ async def test_begin_keeps_the_attempt_under_the_cookie_tokens_hash(world: World
     assert pending.expires_at == world.clock.now() + timedelta(seconds=PENDING_SECONDS)
 
 
-async def test_finish_signs_in_and_returns_where_the_person_was_going(world: World) -> None:
+async def test_finish_opens_a_session_and_returns_where_the_person_was_going(world: World) -> None:
     started = await world.begin().execute("club", REDIRECT, "/usage")
-    finished = await world.finish().execute("club", started.token, {"code": "c", "state": "state-1"})
-    assert finished.account.email == "ada@example.org"
+    params = {"code": "c", "state": "state-1"}
+    finished = await world.finish().execute("club", started.token, params, user_agent="Firefox")
+    account = finished.signed_in.account
+    assert account.email == "ada@example.org"
     assert finished.next_path == "/usage"
+    session = finished.signed_in.opened.session
+    assert world.sessions.sessions == {session.id: session}
+    assert (session.account_id, session.user_agent) == (account.id, "Firefox")
+
+
+async def test_a_refused_sign_in_opens_no_session(world: World) -> None:
+    world.provider.refusal = Refusal.TOKEN_INVALID
+    started = await world.begin().execute("club", REDIRECT)
+    assert await _refusal(world.finish().execute("club", started.token, {"code": "c", "state": "state-1"})) is (
+        Refusal.TOKEN_INVALID
+    )
+    assert world.sessions.sessions == {}
 
 
 async def _refusal(call) -> Refusal:  # type: ignore[no-untyped-def]
@@ -216,7 +235,8 @@ async def test_a_callback_at_another_providers_address_is_refused(world: World) 
     other = ScriptedProvider(id="other", identity=ADA)
     book = IdentityProviderBook([world.provider, other])
     started = await BeginProviderSignIn(book, world.pending, world.clock).execute("club", REDIRECT)
-    finish = FinishProviderSignIn(book, world.pending, world.sign_in(), world.clock)
+    opener = OpenWebSession(world.sessions, world.clock, timedelta(days=14))
+    finish = FinishProviderSignIn(book, world.pending, world.sign_in(), opener, world.clock)
     params = {"code": "c", "state": "state-1"}
     assert await _refusal(finish.execute("other", started.token, params)) is Refusal.STATE_MISMATCH
     assert other.finished == []

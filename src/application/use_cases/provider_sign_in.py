@@ -17,6 +17,8 @@ from application.ports.clock import Clock
 from application.ports.identities import IdentityRepository
 from application.ports.pending_sign_ins import PendingSignInStore
 from application.use_cases.accounts import CreateAccount
+from application.use_cases.sign_in import SignedIn
+from application.use_cases.web_sessions import OpenWebSession
 from domain.accounts import Account, normalize_email
 from domain.errors import AccountBanned, Conflict, InvalidRequest, NotFound, SignInRefused
 from domain.identities import IdentityLink, PendingSignIn, ProviderIdentity, Refusal, local_path
@@ -38,7 +40,7 @@ class StartedSignIn:
 
 @dataclass(frozen=True, slots=True)
 class FinishedSignIn:
-    account: Account
+    signed_in: SignedIn  # the account and its new session, as a password sign-in gives them
     next_path: str
 
 
@@ -148,14 +150,18 @@ class FinishProviderSignIn:
         providers: IdentityProviderBook,
         pending: PendingSignInStore,
         sign_in: SignInWithProvider,
+        open_session: OpenWebSession,
         clock: Clock,
     ) -> None:
         self._providers = providers
         self._pending = pending
         self._sign_in = sign_in
+        self._open = open_session
         self._clock = clock
 
-    async def execute(self, provider_id: str, token: str | None, params: Mapping[str, str]) -> FinishedSignIn:
+    async def execute(
+        self, provider_id: str, token: str | None, params: Mapping[str, str], *, user_agent: str = ""
+    ) -> FinishedSignIn:
         provider = self._providers.require(provider_id)
         # Taken before any check: whatever happens next, this attempt cannot be used again.
         pending = await self._pending.take(pending_key(token), self._clock.now()) if token else None
@@ -165,4 +171,5 @@ class FinishProviderSignIn:
             raise SignInRefused(Refusal.STATE_MISMATCH)
         identity = await provider.finish(params, pending)
         account = await self._sign_in.execute(identity)
-        return FinishedSignIn(account, pending.next_path)
+        opened = await self._open.execute(account, user_agent)
+        return FinishedSignIn(SignedIn(account, opened), pending.next_path)

@@ -16,6 +16,7 @@ from interfaces.providers.lifecycle import LifecycleProvider
 from interfaces.providers.limits import limits_provider
 from interfaces.providers.persistence import PersistenceProvider
 from interfaces.providers.ports import PortsProvider
+from interfaces.providers.single_sign_on import SingleSignOnProvider
 from interfaces.providers.telemetry import TelemetryProvider
 from interfaces.providers.upstream import UpstreamProvider
 from interfaces.providers.use_cases import UseCasesProvider
@@ -36,6 +37,7 @@ def providers(settings: Settings) -> list[Provider]:
         CreditsProvider(),
         PortsProvider(),
         UseCasesProvider(),
+        SingleSignOnProvider(),
         LifecycleProvider(),
     ]
 
