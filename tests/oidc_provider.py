@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import authlib.deprecate  # installs authlib's "always" filter now, so that the "ignore" below outranks it
 import httpx
 import werkzeug.serving
 
 with warnings.catch_warnings():
-    # It imports authlib.jose, deprecated; authlib's own "always" filter outranks pytest's filterwarnings.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import oidc_provider_mock
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+    import oidc_provider_mock  # imports authlib.jose, which is deprecated
 
 
 @dataclass(frozen=True)
