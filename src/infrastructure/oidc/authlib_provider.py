@@ -139,7 +139,7 @@ class AuthlibIdentityProvider:
             pass
         # The provider may have rotated its keys since we fetched them: fetch them again (at most
         # once per key_refresh_seconds, so forged tokens cannot make us hammer the provider).
-        fresh = await self._documents.keys(unknown_kid=True)
+        fresh = await self._documents.keys(refresh=True)
         try:
             if fresh is held:
                 raise KeyMismatch()

@@ -1,7 +1,7 @@
 """A provider's discovery document and signing keys, fetched when first needed and kept.
 
 Nothing is fetched at start: a provider that is down must not stop the gateway, only its button.
-The keys are fetched again when a token names a key id we do not hold (the provider rotated its
+The keys are fetched again when none of those held verifies a token (the provider rotated its
 keys), at most once per `refresh_seconds`, and the discovery document once it is `ttl_seconds` old.
 """
 
@@ -77,10 +77,10 @@ class ProviderDocuments:
             self._metadata = (self._monotonic(), metadata)
             return metadata
 
-    async def keys(self, *, unknown_kid: bool = False) -> KeySet:
-        """The provider's keys; `unknown_kid` asks again unless they were fetched a moment ago."""
+    async def keys(self, *, refresh: bool = False) -> KeySet:
+        """The provider's keys; `refresh` asks again unless they were fetched a moment ago."""
         cached = self._keys
-        if cached and not (unknown_kid and self._monotonic() - cached[0] >= self._refresh):
+        if cached and not (refresh and self._monotonic() - cached[0] >= self._refresh):
             return cached[1]
         metadata = await self.metadata()
         async with self._lock:
