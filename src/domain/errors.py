@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from domain.identities import Refusal
     from domain.plans import Period, Subject
     from domain.rate_policy import Decision
 
@@ -47,6 +48,20 @@ class AuthenticationFailed(DomainError):
 
 class AccountBanned(DomainError):
     code = "account_banned"
+
+
+class SignInRefused(DomainError):
+    """A sign-in through an OpenID Connect provider that did not pass one of its checks.
+
+    `provider_error` is the OAuth error code the provider sent back (`access_denied`...), if any.
+    """
+
+    code = "sign_in_refused"
+
+    def __init__(self, reason: "Refusal", provider_error: str | None = None) -> None:
+        super().__init__()
+        self.reason = reason
+        self.provider_error = provider_error
 
 
 class ModelNotAllowed(DomainError):

@@ -33,9 +33,17 @@ bonus = "2.5"                  # optional
 block_clients = ["Cursor", "Cline", "claude-cli"]  # case-insensitive substrings of User-Agent, Referer,
                                                    # HTTP-Referer, X-Title; off (empty) by default
 
+[[oidc.providers]]                                 # sign-in through OpenID Connect (interfaces/oidc_settings.py)
+id = "google"
+name = "Google"
+issuer = "https://accounts.google.com"
+client_id = "1234.apps.googleusercontent.com"
+client_secret_env = "SLUICE_GOOGLE_CLIENT_SECRET"  # secrets only from the environment
+
 docs/examples/sluice.toml is a complete example.
 """
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -51,6 +59,7 @@ from domain.model_names import DEFAULT_MODEL_ALIASES
 from domain.money import usd_to_micros
 from domain.payments import CreditPackage, CreditPackages
 from domain.plans import BUILTIN_PLANS, Endpoint, Period, Plan, Pricing, PricingMode, RatePolicy, SpendCap, Subject
+from interfaces.oidc_settings import OidcClientSettings, oidc_clients, oidc_from_config, oidc_from_env
 from interfaces.settings import SettingsError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day)?\s*$")
@@ -68,6 +77,8 @@ class GatewayConfig:
     block_clients: tuple[str, ...] = ()
     # `[[credits.packages]]`: what /credits sells; the credits spec's five unless listed.
     credit_packages: CreditPackages = field(default_factory=CreditPackages)
+    # The OpenID Connect providers of the login page: SLUICE_OIDC_* first, then `[[oidc.providers]]`.
+    oidc_providers: tuple[OidcClientSettings, ...] = ()
 
     @property
     def client_policy(self) -> ClientPolicy:
@@ -167,7 +178,9 @@ def _plan(name: str, raw: dict[str, Any], base: Plan | None) -> Plan:
     return replace(plan, **changes)
 
 
-def parse_config(data: dict[str, Any]) -> GatewayConfig:
+def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None) -> GatewayConfig:
+    """`env` gives the OpenID Connect providers' secrets (and the SLUICE_OIDC_* one); os.environ by default."""
+    env = os.environ if env is None else env
     builtins = {p.name: p for p in BUILTIN_PLANS}
     plans_raw = data.get("plans", {})
     if not isinstance(plans_raw, dict):
@@ -192,6 +205,7 @@ def parse_config(data: dict[str, Any]) -> GatewayConfig:
         model_aliases=_aliases(models),
         block_clients=_block_clients(data.get("policy", {})),
         credit_packages=_credit_packages(data.get("credits", {})),
+        oidc_providers=oidc_clients(oidc_from_env(env), oidc_from_config(data.get("oidc"), env)),
     )
 
 
@@ -265,11 +279,12 @@ def _aliases(models: dict[str, Any]) -> Mapping[str, str]:
     return MappingProxyType(aliases)
 
 
-def load_config(path: Path | None) -> GatewayConfig:
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> GatewayConfig:
     if path is None:
-        return GatewayConfig()
+        env = os.environ if env is None else env
+        return GatewayConfig(oidc_providers=oidc_clients(oidc_from_env(env), ()))
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"SLUICE_CONFIG: cannot read {path}: {exc}") from None
-    return parse_config(data)
+    return parse_config(data, env)

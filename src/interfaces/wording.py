@@ -9,6 +9,7 @@ from functools import singledispatch
 
 from domain import errors as e
 from domain.credits import credits_text
+from domain.identities import Refusal
 from domain.money import micros_to_usd
 from domain.plans import interval_label
 
@@ -130,3 +131,25 @@ _CODE_REFUSALS = {
 @describe.register
 def _(error: e.CodeNotRedeemable) -> str:
     return _CODE_REFUSALS.get(str(error.reason), "That redemption code cannot be used.")
+
+
+_REFUSALS = {
+    Refusal.UNKNOWN_PROVIDER: "There is no such sign-in provider on this gateway.",
+    Refusal.EXPIRED: "This sign-in has expired or was used already; please start again.",
+    Refusal.STATE_MISMATCH: "This sign-in was not started in this browser; please start again.",
+    Refusal.PROVIDER_ERROR: "The provider did not sign you in",
+    Refusal.PROVIDER_UNAVAILABLE: "The sign-in provider cannot be reached right now; try again shortly.",
+    Refusal.CODE_REJECTED: "The provider refused this sign-in (it may have been used already); please start again.",
+    Refusal.TOKEN_INVALID: "The provider's answer could not be verified, so you are not signed in; please start again.",
+    Refusal.EMAIL_MISSING: "The provider gave no email address for you, and an account here needs one.",
+    Refusal.EMAIL_UNVERIFIED: "The provider has not verified your email address; verify it there, then sign in again.",
+}
+
+
+@describe.register
+def _(error: e.SignInRefused) -> str:
+    if error.reason is Refusal.PROVIDER_ERROR:
+        if error.provider_error == "access_denied":
+            return "You declined the sign-in at the provider."
+        return f"{_REFUSALS[error.reason]} ({error.provider_error or 'no reason given'})."
+    return _REFUSALS[error.reason]

@@ -257,6 +257,30 @@ class AuditLogRow(Base):
         Index("ix_audit_log_target_seq", "target", "seq"),
         Index("ix_audit_log_account_id_seq", "account_id", "seq"),
     )
+class IdentityRow(Base):
+    """An OpenID Connect identity (issuer and subject, the provider's name for a person) linked to an account."""
+
+    __tablename__ = "identities"
+
+    issuer: Mapped[str] = mapped_column(String(512), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)  # OIDC caps sub at 255 ASCII characters
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class PendingSignInRow(Base):
+    """A sign-in sent to a provider and not back yet, under the SHA-256 of the browser's cookie token."""
+
+    __tablename__ = "pending_sign_ins"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    next_path: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
 
 
 def _table(row: Any) -> Table:
@@ -276,3 +300,5 @@ redemption_codes = _table(RedemptionCodeRow)
 redemptions = _table(RedemptionRow)
 audit_log = _table(AuditLogRow)
 web_sessions = _table(WebSessionRow)
+identities = _table(IdentityRow)
+pending_sign_ins = _table(PendingSignInRow)

@@ -18,6 +18,7 @@ from interfaces.providers.limits import limits_provider
 from interfaces.providers.payments import PaymentsProvider
 from interfaces.providers.persistence import PersistenceProvider
 from interfaces.providers.ports import PortsProvider
+from interfaces.providers.single_sign_on import SingleSignOnProvider
 from interfaces.providers.telemetry import TelemetryProvider
 from interfaces.providers.upstream import UpstreamProvider
 from interfaces.providers.use_cases import UseCasesProvider
@@ -40,6 +41,7 @@ def providers(settings: Settings) -> list[Provider]:
         PortsProvider(),
         UseCasesProvider(),
         AdminProvider(),
+        SingleSignOnProvider(),
         LifecycleProvider(),
     ]
 

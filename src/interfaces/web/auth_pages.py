@@ -6,6 +6,7 @@ from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from application.identity_providers import IdentityProviderBook
 from application.use_cases.sign_in import SignedIn, SignIn
 from application.use_cases.sign_up import SignUp
 from application.use_cases.web_sessions import SignOut
@@ -67,15 +68,29 @@ class AuthPages(Controller):
         return Redirect(HOME if await current_viewer(request) else "/login", status_code=303)
 
     @get("/login")
-    async def login_page(self, request: Request, next: str | None = None, signed_out: str | None = None) -> Response:
+    @inject
+    async def login_page(
+        self,
+        request: Request,
+        buttons: FromDishka[IdentityProviderBook],
+        next: str | None = None,
+        signed_out: str | None = None,
+    ) -> Response:
         if await current_viewer(request):
             return Redirect(safe_next(next), status_code=303)
         notice = _NOTICES.get(signed_out or "")
-        return page("login.html", None, next=safe_next(next), email="", notice=notice)
+        providers = buttons.buttons()  # "Sign in with ..." (oidc_pages.py)
+        return page("login.html", None, next=safe_next(next), email="", notice=notice, providers=providers)
 
     @post("/login", status_code=303)
     @inject
-    async def login(self, request: Request, sign_in: FromDishka[SignIn], settings: FromDishka[Settings]) -> Response:
+    async def login(
+        self,
+        request: Request,
+        sign_in: FromDishka[SignIn],
+        settings: FromDishka[Settings],
+        buttons: FromDishka[IdentityProviderBook],
+    ) -> Response:
         check_same_origin(request)  # no session yet, so no token: a cross-site form must not sign anyone in
         form = await _form(request)
         target = safe_next(form.get("next"))
@@ -85,7 +100,7 @@ class AuthPages(Controller):
                 email, form.get("password", ""), client_ip=client_ip(request), user_agent=_agent(request)
             )
         except (e.SignInFailed, e.AccountBanned, e.TooManyAttempts) as error:
-            return _refusal("login.html", error, next=target, email=email)
+            return _refusal("login.html", error, next=target, email=email, providers=buttons.buttons())
         return _signed_in(request, done, target, settings)
 
     @get("/signup")

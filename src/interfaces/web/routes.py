@@ -10,11 +10,13 @@ from interfaces.web.credits_page import CreditsPage
 from interfaces.web.dashboard_placeholder import DashboardPlaceholder
 from interfaces.web.keys_api import KeysApi
 from interfaces.web.keys_page import KeysPage
+from interfaces.web.oidc_pages import OidcPages
 from interfaces.web.templating import STATIC_ROUTER
 
 WEB_HANDLERS: list[ControllerRouterHandler] = [
     STATIC_ROUTER,
     AuthPages,
+    OidcPages,
     AccountPage,
     KeysPage,
     KeysApi,

@@ -27,6 +27,7 @@ _STATUS: dict[type[e.DomainError], int] = {
     e.AccountBanned: 403,
     e.SignUpClosed: 403,
     e.EmailDomainNotAllowed: 403,
+    e.SignInRefused: 400,  # interfaces/web/oidc_pages.py answers some reasons otherwise
     e.NotFound: 404,
     e.Conflict: 409,
     e.TooManyKeys: 409,

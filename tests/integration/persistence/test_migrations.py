@@ -19,6 +19,8 @@ TABLES = {
     "payments",
     "redemption_codes",
     "redemptions",
+    "identities",
+    "pending_sign_ins",
     "usage_records",
     "usage_totals",
     "web_sessions",

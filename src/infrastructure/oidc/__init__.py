@@ -1,0 +1,1 @@
+"""OpenID Connect sign-in through authlib (the OAuth client) and joserfc (ID token verification)."""
