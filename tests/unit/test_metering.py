@@ -17,6 +17,8 @@ from application.ports import (
     credit_admin,
     credit_history,
     credits,
+    identities,
+    identity_provider,
     image_store,
     leases,
     model_resolver,
@@ -24,6 +26,7 @@ from application.ports import (
     password_hasher,
     passwords,
     payments,
+    pending_sign_ins,
     rate_limiter,
     redemption_codes,
     telemetry,
@@ -39,6 +42,7 @@ from domain.pricing import Usage
 from domain.usage import Outcome, UsageRecord
 from interfaces.wording import describe
 from tests.fakes import admin as fake_admin
+from tests.fakes import identities as fake_identities
 from tests.fakes import image_store as fake_images
 from tests.fakes import memory
 from tests.fakes import moderator as fake_moderator
@@ -615,6 +619,9 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (web_sessions.SessionStore, fake_web.InMemorySessionStore),
         (audit_log.AuditLog, fake_admin.InMemoryAuditLog),
         (account_directory.AccountDirectory, fake_admin.InMemoryAccountDirectory),
+        (identities.IdentityRepository, fake_identities.InMemoryIdentityRepository),
+        (pending_sign_ins.PendingSignInStore, fake_identities.InMemoryPendingSignInStore),
+        (identity_provider.IdentityProvider, fake_identities.ScriptedProvider),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -650,6 +657,9 @@ def test_every_port_module_has_its_fakes_checked():
         "web_sessions",
         "audit_log",
         "account_directory",
+        "identities",
+        "pending_sign_ins",
+        "identity_provider",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}

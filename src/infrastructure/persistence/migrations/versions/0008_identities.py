@@ -1,7 +1,7 @@
 """OpenID Connect sign-in: identities linked to accounts, and sign-ins waiting for their provider.
 
 Revision ID: 0008
-Revises: 0007 (0004 before i7-auth was merged; the lead re-chains)
+Revises: 0007
 Create Date: 2026-12-20
 
 Written by hand to run unchanged on Postgres and SQLite.
