@@ -17,10 +17,13 @@ from application.ports import (
     leases,
     model_resolver,
     moderation,
+    password_hasher,
+    passwords,
     rate_limiter,
     telemetry,
     upstream,
     usage,
+    web_sessions,
 )
 from domain.catalog import ModelInfo
 from domain.credits import EntryKind, grant_entry
@@ -32,6 +35,7 @@ from interfaces.wording import describe
 from tests.fakes import image_store as fake_images
 from tests.fakes import memory
 from tests.fakes import moderator as fake_moderator
+from tests.fakes import web_accounts as fake_web
 from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness, InMemoryCreditLedger
 
 MODEL = CHEAP_MODEL.id
@@ -594,6 +598,9 @@ async def test_a_ledger_failure_at_settlement_still_records_the_charge():
         (image_store.ImageStore, fake_images.InMemoryImageStore),
         (moderation.Moderator, fake_moderator.ScriptedModerator),
         (model_resolver.ModelResolver, memory.FakeModelCatalog),
+        (password_hasher.PasswordHasher, fake_web.FakePasswordHasher),
+        (passwords.PasswordStore, fake_web.InMemoryPasswordStore),
+        (web_sessions.SessionStore, fake_web.InMemorySessionStore),
     ],
 )
 def test_every_fake_has_every_method_of_its_port(port, fake):
@@ -620,6 +627,9 @@ def test_every_port_module_has_its_fakes_checked():
         "image_store",
         "moderation",
         "model_resolver",
+        "password_hasher",
+        "passwords",
+        "web_sessions",
     }
 
     modules = {m.name for m in pkgutil.iter_modules(application.ports.__path__)}
