@@ -4,8 +4,11 @@ import os
 import pty
 import re
 import secrets
+import select
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -341,19 +344,25 @@ def test_the_password_command_asks_twice_without_echo_on_a_terminal(closed: Gate
         os.execve(  # noqa: S606
             sys.executable, [sys.executable, "-m", "interfaces.cli.main", "accounts", "password", email], closed.env
         )
+    deadline = time.monotonic() + 60
     seen = b""
+
+    def read() -> bytes:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"the command stopped talking; it said {seen!r}")
+        try:
+            return os.read(fd, 1024)
+        except OSError:  # the terminal closed: the command ended
+            return b""
+
     for answer in (b"a terminal passphrase\n", b"a terminal passphrase\n"):
         while not seen.rstrip().endswith(b":"):
-            seen += os.read(fd, 1024)
+            seen += read()
         os.write(fd, answer)
         seen += b"|"
-    while True:
-        try:
-            chunk = os.read(fd, 1024)
-        except OSError:
-            break
-        if not chunk:
-            break
+    while chunk := read():
         seen += chunk
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, seen
