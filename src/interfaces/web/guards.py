@@ -89,16 +89,18 @@ def check_csrf(request: Request, viewer: Viewer, submitted: str | None) -> None:
         raise Refused(CSRF_REFUSED)
 
 
-def own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+def _host_of(origin: str) -> str:
+    return origin.partition("://")[2].lower() if "://" in origin else ""
 
 
 def check_same_origin(request: Request) -> None:
-    """Refuses what a browser marks as coming from another site: an `Origin` other than this
-    instance's own (scheme and Host as this request arrived), or `Sec-Fetch-Site: cross-site`.
-    A client that is no browser (curl, a script) sends neither and passes."""
+    """Refuses what a browser marks as coming from another site: an `Origin` whose host is not
+    this request's `Host`, or `Sec-Fetch-Site: cross-site`. A client that is no browser (curl, a
+    script) sends neither and passes. The host alone is compared: behind a TLS proxy that is not
+    in SLUICE_FORWARDED_ALLOW_IPS the request's scheme reads http while the browser's says https,
+    and refusing every sign-in there would be worse than what the scheme adds."""
     origin = request.headers.get("origin")
-    if origin is not None and origin.lower() != own_origin(request):
+    if origin is not None and _host_of(origin) != request.headers.get("host", "").lower():
         raise Refused(CROSS_SITE_REFUSED)
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         raise Refused(CROSS_SITE_REFUSED)
