@@ -17,6 +17,13 @@ class UsageGroup:
     totals: UsageTotals
 
 
+@dataclass(frozen=True, slots=True)
+class DayModelUsage:
+    day: str  # the UTC date, YYYY-MM-DD
+    model: str
+    totals: UsageTotals
+
+
 class UsageRecorder(Protocol):
     def record(self, record: UsageRecord) -> None:
         """Accepts a record without waiting on storage; it is written durably soon after."""
@@ -34,7 +41,13 @@ class UsageQueries(Protocol):
 
     async def charged_since(self, account_id: str, since: datetime, key_id: str | None = None) -> int: ...
 
-    async def recent(self, account_id: str, limit: int) -> list[UsageRecord]: ...
+    async def recent(self, account_id: str, limit: int) -> list[UsageRecord]:
+        """The account's last `limit` records, newest first."""
+        ...
+
+    async def by_day_and_model(self, account_id: str, since: datetime) -> list[DayModelUsage]:
+        """Sums of one account's records from `since` on, per UTC day and model, ordered by day then model."""
+        ...
 
     async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
         """Sums of usage records (one account or all, from `since` on), in group order.

@@ -14,15 +14,18 @@ from application.ports.upstream import Upstream
 from application.use_cases.account_limits import SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
+from application.use_cases.allowed_models import ListAllowedModels, PrepareDocs
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.charged_call import ProxyChargedRequest
 from application.use_cases.credits import DeductCredits, GrantCredits
 from application.use_cases.generate_images import FetchImage, GenerateImages, PurgeExpiredImages
 from application.use_cases.leases import ListLeases, ReconcileLeases
+from application.use_cases.limit_state import ReadLimitState
 from application.use_cases.moderate import ProxyModerationRequest
 from application.use_cases.proxy_model_request import ProxyModelRequest
 from application.use_cases.stream_model_request import StreamModelRequest
+from application.use_cases.usage_dashboard import ShowOverview, ShowUsage
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from application.use_cases.usage_summary import SummarizeUsage
 from interfaces.http.openai.calls import ForwardModelCall
@@ -76,3 +79,9 @@ class UseCasesProvider(Provider):
     describe_account = provide(DescribeAccount)
     summarize_usage = provide(SummarizeUsage)
     forward = provide(ForwardModelCall)
+    # the dashboard's own pages
+    limit_state = provide(ReadLimitState)
+    overview = provide(ShowOverview)
+    usage_page = provide(ShowUsage)
+    allowed_models = provide(ListAllowedModels)
+    docs = provide(PrepareDocs)
