@@ -142,3 +142,46 @@ class InputFlagged(DomainError):
     def __init__(self, categories: tuple[str, ...]) -> None:
         super().__init__()
         self.categories = categories
+
+
+class SignInFailed(DomainError):
+    """Wrong email or password: one error for both, so an answer never tells which accounts exist."""
+
+    code = "sign_in_failed"
+
+
+class SignUpClosed(DomainError):
+    """The operator creates accounts (`SLUICE_SIGNUP=closed`)."""
+
+    code = "sign_up_closed"
+
+
+class EmailDomainNotAllowed(DomainError):
+    code = "email_domain_not_allowed"
+
+    def __init__(self, domain: str, allowed: tuple[str, ...]) -> None:
+        super().__init__()
+        self.domain = domain
+        self.allowed = allowed
+
+
+class PasswordRejected(DomainError):
+    """A new password outside the policy's lengths."""
+
+    code = "password_rejected"
+
+    def __init__(self, min_length: int, max_length: int) -> None:
+        super().__init__()
+        self.min_length = min_length
+        self.max_length = max_length
+
+
+class TooManyAttempts(DomainError):
+    """Sign-in (or sign-up) attempts over a limit, per email or per client IP (`subject`)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, subject: str, retry_after: float) -> None:
+        super().__init__()
+        self.subject = subject
+        self.retry_after = retry_after

@@ -41,6 +41,11 @@ class Settings:
     moderation_url: str = DEFAULT_MODERATION_URL
     moderation_api_key: str | None = None
     image_ttl_seconds: float = 3600.0
+    signup_open: bool = True
+    signup_domains: tuple[str, ...] = ()  # lower case; empty: any domain
+    session_days: int = 14
+    signin_attempts_per_email: int = 10  # per 15 minutes
+    signin_attempts_per_ip: int = 30
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -154,7 +159,27 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         moderation_url=_moderation_url(env),
         moderation_api_key=_moderation_api_key(env),
         image_ttl_seconds=_image_ttl_seconds(env),
+        signup_open=_signup_open(env),
+        signup_domains=_signup_domains(env),
+        session_days=_int(env, "SLUICE_SESSION_DAYS", 14, 1, 365),
+        signin_attempts_per_email=_int(env, "SLUICE_SIGNIN_ATTEMPTS_PER_EMAIL", 10, 1, 100_000),
+        signin_attempts_per_ip=_int(env, "SLUICE_SIGNIN_ATTEMPTS_PER_IP", 30, 1, 100_000),
     )
+
+
+def _signup_open(env: Mapping[str, str]) -> bool:
+    value = (env.get("SLUICE_SIGNUP") or "open").strip().lower()
+    if value not in {"open", "closed"}:
+        raise SettingsError(f"SLUICE_SIGNUP must be open or closed, got {value!r}")
+    return value == "open"
+
+
+def _signup_domains(env: Mapping[str, str]) -> tuple[str, ...]:
+    domains = [d.strip().lower().lstrip("@") for d in (env.get("SLUICE_SIGNUP_DOMAINS") or "").split(",")]
+    bad = [d for d in domains if d and ("@" in d or "." not in d or " " in d)]
+    if bad:
+        raise SettingsError(f"SLUICE_SIGNUP_DOMAINS wants domains such as example.org, got {bad[0]!r}")
+    return tuple(sorted({d for d in domains if d}))
 
 
 def _lease_seconds(env: Mapping[str, str]) -> float:

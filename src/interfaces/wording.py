@@ -75,3 +75,30 @@ def _(error: e.ClientBlocked) -> str:
 @describe.register
 def _(error: e.InputFlagged) -> str:
     return "Your input was flagged by moderation: " + ", ".join(error.categories) + "."
+
+
+@describe.register
+def _(error: e.SignInFailed) -> str:
+    return "Wrong email or password."
+
+
+@describe.register
+def _(error: e.SignUpClosed) -> str:
+    return "Sign-up is closed on this gateway: its operator creates accounts."
+
+
+@describe.register
+def _(error: e.EmailDomainNotAllowed) -> str:
+    return f"Sign-up is open only to addresses at {', '.join(error.allowed)}; {error.domain} is not one of them."
+
+
+@describe.register
+def _(error: e.PasswordRejected) -> str:
+    return f"A password needs {error.min_length} to {error.max_length} characters."
+
+
+@describe.register
+def _(error: e.TooManyAttempts) -> str:
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    where = "for this email address" if error.subject == "email" else "from your network address"
+    return f"Too many sign-in attempts {where}. Try again in {minutes} minute{'s' if minutes > 1 else ''}."

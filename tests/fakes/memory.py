@@ -377,6 +377,14 @@ class InMemoryUsageStore:
                 groups.setdefault((r.created_at.astimezone(UTC).date().isoformat(), r.model), []).append(r)
         return [DayModelUsage(day, model, _totals(groups[day, model])) for day, model in sorted(groups)]
 
+    async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
+        wanted = set(key_ids)
+        newest: dict[str, datetime] = {}
+        for r in self._records.values():
+            if r.key_id in wanted and (r.key_id not in newest or r.created_at > newest[r.key_id]):
+                newest[r.key_id] = r.created_at
+        return newest
+
     async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
         chosen = [
             r

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +48,10 @@ class UsageQueries(Protocol):
 
     async def by_day_and_model(self, account_id: str, since: datetime) -> list[DayModelUsage]:
         """Sums of one account's records from `since` on, per UTC day and model, ordered by day then model."""
+        ...
+
+    async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each key's newest usage record was made; a key never used is absent."""
         ...
 
     async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:

@@ -62,10 +62,13 @@ class RevokeApiKey:
         self._keys = keys
         self._clock = clock
 
-    async def execute(self, key_id: str) -> tuple[ApiKey, bool]:
-        """The key after the call, and whether this call revoked it (False: it was revoked before)."""
+    async def execute(self, key_id: str, *, owner_id: str | None = None) -> tuple[ApiKey, bool]:
+        """The key after the call, and whether this call revoked it (False: it was revoked before).
+
+        With `owner_id` (the dashboard), another account's key is NotFound, as a key that does not exist.
+        """
         key = await self._keys.get(key_id.strip())
-        if key is None:
+        if key is None or (owner_id is not None and key.account_id != owner_id):
             raise NotFound(f"no key with id {key_id}")
         if key.revoked_at is not None:
             return key, False

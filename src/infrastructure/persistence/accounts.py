@@ -23,6 +23,11 @@ _COLUMNS = (
 )
 
 
+def account_columns() -> tuple[Any, ...]:
+    """What an account row maps from (the password hash is not among them)."""
+    return _COLUMNS
+
+
 def rate_limits_to_json(policies: tuple[RatePolicy, ...]) -> list[dict[str, Any]] | None:
     """The `accounts.rate_limits` value: None (SQL NULL) for no overrides."""
     if not policies:

@@ -46,6 +46,23 @@ class AccountRow(Base):
     # The operator's per-account rate-policy overrides, a JSON list of
     # {name, endpoints, requests, window_seconds, subject}; NULL (not JSON null) means none.
     rate_limits: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # The argon2id hash (in its PHC string form, parameters and salt included); NULL: no password set
+    # (an account the operator made, until `sluice accounts password`).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class WebSessionRow(Base):
+    """A dashboard session; `id` is the SHA-256 of the cookie's token (see domain/web_sessions.py)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(_ID, ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC, index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
 class ApiKeyRow(Base):
@@ -166,3 +183,4 @@ credit_leases = _table(CreditLeaseRow)
 usage_records = _table(UsageRecordRow)
 usage_totals = _table(UsageTotalsRow)
 images = _table(ImageRow)
+web_sessions = _table(WebSessionRow)

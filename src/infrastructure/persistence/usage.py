@@ -8,7 +8,7 @@ the buffer and is retried with backoff; records are only dropped from memory onc
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -279,6 +279,17 @@ class SqlUsageQueries:
             )
             for row in rows
         ]
+
+    async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
+        # One grouped read on the (key_id, created_at) index: the dashboard's "last used" column.
+        statement = (
+            select(usage_records.c.key_id, func.max(usage_records.c.created_at))
+            .where(usage_records.c.key_id.in_(list(key_ids)))
+            .group_by(usage_records.c.key_id)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).all()
+        return {row[0]: row[1] for row in rows if row[1] is not None}
 
     async def summary(self, account_id: str | None, since: datetime | None, by: Grouping | None) -> list[UsageGroup]:
         async with self._sessions() as session:

@@ -15,6 +15,7 @@ from interfaces.cli.context import say
 from interfaces.cli.credit_commands import credits_balance, credits_deduct, credits_grant
 from interfaces.cli.key_commands import keys_create, keys_list, keys_revoke
 from interfaces.cli.lease_commands import credits_leases, credits_reconcile
+from interfaces.cli.password_commands import accounts_password
 from interfaces.cli.plan_commands import plans_list
 from interfaces.cli.usage_commands import usage
 from interfaces.migrations import run_migrations
@@ -35,6 +36,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("accounts", "ban"): accounts_ban,
     ("accounts", "unban"): accounts_unban,
     ("accounts", "limits"): accounts_limits,
+    ("accounts", "password"): accounts_password,
     ("keys", "create"): keys_create,
     ("keys", "list"): keys_list,
     ("keys", "revoke"): keys_revoke,

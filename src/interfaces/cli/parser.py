@@ -54,6 +54,12 @@ def _accounts(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> Non
     _email(ban)
     unban = accounts.add_parser("unban", help="lift a ban: its keys work again within the key cache time")
     _email(unban)
+    password = accounts.add_parser(
+        "password",
+        help="set an account's dashboard password, read from standard input (not echoed on a terminal; "
+        "from a pipe, the first line); ends the account's sessions",
+    )
+    _email(password)
     limits = accounts.add_parser(
         "limits",
         help="show an account's rate limits, or override its plan's bucket by bucket (within the key cache time)",

@@ -19,6 +19,7 @@ from interfaces.http.openai.routes import OpenAIController
 from interfaces.http.openapi import OPENAPI_CONFIG
 from interfaces.http.ops_routes import OpsController
 from interfaces.http.presenter import always, by_path, exception_handlers
+from interfaces.web.router import web_router
 from interfaces.web.routes import WEB_HANDLERS
 from interfaces.web.templating import TEMPLATE_CONFIG
 
@@ -88,7 +89,8 @@ def create_app(  # type: ignore[no-untyped-def]
         )
     )
     app = Litestar(
-        route_handlers=[*routers, OpsController, ImageFilesController, *WEB_HANDLERS],
+        # The web side (pages, /api/keys) answers in HTML or flat JSON and refreshes the session cookie.
+        route_handlers=[*routers, OpsController, ImageFilesController, web_router(WEB_HANDLERS)],
         template_config=TEMPLATE_CONFIG,
         # What no router claimed (an unknown path, a wrong method) is answered in the shape of the
         # family whose paths it resembles.
@@ -98,8 +100,11 @@ def create_app(  # type: ignore[no-untyped-def]
         lifespan=[lifespan],
         request_max_body_size=limits.default,
         openapi_config=OPENAPI_CONFIG,  # built at the first GET /openapi.json, off the hot path
-        # Keys travel in a header, never a cookie, so any origin may call (browser apps, notebooks).
-        cors_config=CORSConfig(allow_origins=["*"], allow_headers=["*"], expose_headers=_EXPOSED),
+        # Keys travel in a header, so any origin may call (browser apps, notebooks). No credentials:
+        # a browser never lets another origin send or read a call with the session cookie.
+        cors_config=CORSConfig(
+            allow_origins=["*"], allow_headers=["*"], expose_headers=_EXPOSED, allow_credentials=False
+        ),
         logging_config=None,  # ours (interfaces/logging_setup.py) masks keys; Litestar's would not
         debug=False,
     )

@@ -19,6 +19,7 @@ from interfaces.providers.ports import PortsProvider
 from interfaces.providers.telemetry import TelemetryProvider
 from interfaces.providers.upstream import UpstreamProvider
 from interfaces.providers.use_cases import UseCasesProvider
+from interfaces.providers.web_sessions import web_sessions_provider
 from interfaces.settings import Settings
 
 __all__ = ["PortsProvider", "UseCasesProvider", "make_container", "providers"]
@@ -29,6 +30,7 @@ def providers(settings: Settings) -> list[Provider]:
         ConfigProvider(),
         PersistenceProvider(),
         limits_provider(settings),  # after persistence: it decorates the readiness probes
+        web_sessions_provider(settings),  # Redis (the limits provider's client) or the database
         UpstreamProvider(),
         TelemetryProvider(),
         CreditsProvider(),

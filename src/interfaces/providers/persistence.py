@@ -12,6 +12,7 @@ from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.engine import create_engine, session_factory
 from infrastructure.persistence.image_store import SqlImageStore
+from infrastructure.persistence.passwords import SqlPasswordStore
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from interfaces.http.readiness import Readiness
 from interfaces.providers._closing import close_quietly
@@ -33,6 +34,7 @@ class PersistenceProvider(Provider):
 
     accounts = provide(SqlAccountRepository)
     keys = provide(SqlApiKeyRepository)
+    passwords = provide(SqlPasswordStore)
     leases = provide(SqlCreditLeases)
     @provide
     def images(self, sessions: async_sessionmaker[AsyncSession]) -> SqlImageStore:

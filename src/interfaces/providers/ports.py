@@ -1,6 +1,7 @@
 """Which adapter serves which port. The adapters are built (and closed) by the provider of their
 concern; a new port is one line here. The limits ports (`RateLimiter`, `SpendStore`) come straight
-from the limits provider, which picks Redis or in-process."""
+from the limits provider, which picks Redis or in-process; `SessionStore` from the sessions provider,
+which picks Redis or the database by the same setting."""
 
 from dishka import Provider, Scope, alias, provide
 
@@ -12,17 +13,21 @@ from application.ports.credit_admin import CreditAdmin
 from application.ports.credits import CreditLedger
 from application.ports.image_store import ImageStore
 from application.ports.leases import LeaseStore
+from application.ports.password_hasher import PasswordHasher
+from application.ports.passwords import PasswordStore
 from application.ports.rate_limiter import SpendCounter
 from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog, Upstream
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.spend_cache import CachedSpendCounter
+from infrastructure.argon2_hasher import Argon2PasswordHasher
 from infrastructure.clock import SystemClock
 from infrastructure.persistence.accounts import SqlAccountRepository
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.credit_leases import SqlCreditLeases
 from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.image_store import SqlImageStore
+from infrastructure.persistence.passwords import SqlPasswordStore
 from infrastructure.persistence.usage import SqlUsageQueries
 from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
@@ -36,6 +41,11 @@ class PortsProvider(Provider):
     clock = provide(SystemClock, provides=Clock)  # owns nothing, so it needs no provider of its own
     accounts = alias(SqlAccountRepository, provides=AccountRepository)
     keys = alias(SqlApiKeyRepository, provides=ApiKeyRepository)
+    passwords = alias(SqlPasswordStore, provides=PasswordStore)
+
+    @provide
+    def hasher(self) -> PasswordHasher:
+        return Argon2PasswordHasher()  # owns nothing, like the clock
     leases = alias(SqlCreditLeases, provides=LeaseStore)
     credit_admin = alias(SqlCreditLedger, provides=CreditAdmin)  # the durable ledger itself, for operators
     ledger = alias(LeasedCreditLedger, provides=CreditLedger)  # requests spend through the leases

@@ -1,6 +1,8 @@
 """The use cases (and the HTTP layer's shared forwarding step), one per process. A new use case is
 one `provide(...)` line here; what it needs comes from the ports."""
 
+from datetime import timedelta
+
 from dishka import Provider, Scope, provide
 
 from application.background import BackgroundTasks
@@ -11,6 +13,7 @@ from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
 from application.ports.image_store import ImageStore
 from application.ports.upstream import Upstream
+from application.ports.web_sessions import SessionStore
 from application.use_cases.account_limits import SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
@@ -20,14 +23,24 @@ from application.use_cases.authenticate import Authenticate
 from application.use_cases.charged_call import ProxyChargedRequest
 from application.use_cases.credits import DeductCredits, GrantCredits
 from application.use_cases.generate_images import FetchImage, GenerateImages, PurgeExpiredImages
+from application.use_cases.key_listing import ListKeysWithUse
 from application.use_cases.leases import ListLeases, ReconcileLeases
 from application.use_cases.limit_state import ReadLimitState
 from application.use_cases.moderate import ProxyModerationRequest
+from application.use_cases.passwords import ChangePassword, SetPassword
 from application.use_cases.proxy_model_request import ProxyModelRequest
+from application.use_cases.sign_in import AttemptThrottle, SignIn
+from application.use_cases.sign_up import SignUp
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_dashboard import ShowOverview, ShowUsage
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from application.use_cases.usage_summary import SummarizeUsage
+from application.use_cases.web_sessions import (
+    OpenWebSession,
+    ResolveSession,
+    SignOut,
+    SignOutEverywhere,
+)
 from interfaces.http.openai.calls import ForwardModelCall
 from interfaces.settings import Settings
 
@@ -57,6 +70,26 @@ class UseCasesProvider(Provider):
     ) -> GenerateImages:
         return GenerateImages(meter, upstream, tasks, images, clock, settings.image_ttl_seconds)
 
+    @provide
+    def open_web_session(self, sessions: SessionStore, clock: Clock, settings: Settings) -> OpenWebSession:
+        return OpenWebSession(sessions, clock, timedelta(days=settings.session_days))
+
+    @provide
+    def resolve_session(
+        self, sessions: SessionStore, accounts: AccountRepository, clock: Clock, settings: Settings
+    ) -> ResolveSession:
+        # An account is cached as long as a key is: a ban reaches sessions and keys at the same time.
+        lifetime = timedelta(days=settings.session_days)
+        return ResolveSession(sessions, accounts, clock, lifetime, settings.key_cache_seconds)
+
+    throttle = provide(AttemptThrottle)
+    sign_in = provide(SignIn)
+    sign_up = provide(SignUp)
+    sign_out = provide(SignOut)
+    sign_out_everywhere = provide(SignOutEverywhere)
+    set_password = provide(SetPassword)
+    change_password = provide(ChangePassword)
+    list_keys_with_use = provide(ListKeysWithUse)
     fetch_image = provide(FetchImage)
     purge_images = provide(PurgeExpiredImages)
     set_limits = provide(SetAccountLimits)

@@ -1,7 +1,20 @@
-"""Every page and the dashboard's JSON calls, gathered for the application (see interfaces/http/app.py)."""
+"""Every page and the dashboard's JSON calls, gathered for the application (see interfaces/http/app.py,
+which mounts them on the web router: its error pages and the session cookie's refresh)."""
 
 from litestar.types import ControllerRouterHandler
 
+from interfaces.web.account_page import AccountPage
+from interfaces.web.auth_pages import AuthPages
+from interfaces.web.dashboard_placeholder import DashboardPlaceholder
+from interfaces.web.keys_api import KeysApi
+from interfaces.web.keys_page import KeysPage
 from interfaces.web.templating import STATIC_ROUTER
 
-WEB_HANDLERS: list[ControllerRouterHandler] = [STATIC_ROUTER]
+WEB_HANDLERS: list[ControllerRouterHandler] = [
+    STATIC_ROUTER,
+    AuthPages,
+    AccountPage,
+    KeysPage,
+    KeysApi,
+    DashboardPlaceholder,
+]

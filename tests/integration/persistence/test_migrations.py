@@ -18,6 +18,7 @@ TABLES = {
     "images",
     "usage_records",
     "usage_totals",
+    "web_sessions",
     "alembic_version",
 }
 
