@@ -12,7 +12,7 @@ from application.use_cases.usage_dashboard import ShowOverview, ShowUsage
 from domain.catalog import ModelInfo, ModelPrice
 from domain.keys import issue_key
 from domain.plans import Endpoint, Period, Plan, RatePolicy, SpendCap, Subject
-from domain.pricing import Usage
+from domain.pricing import ListedPrice, Usage
 from domain.usage import Outcome, UsageRecord
 from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness
 
@@ -201,7 +201,9 @@ async def test_models_are_those_the_plan_allows_in_catalogue_order():
     visitor = await sut.execute(None)
 
     assert [m.id for m in everything.chat] == [CHEAP_MODEL.id, OTHER_MODEL.id] and everything.available
-    assert everything.chat[1].context_length == 32_000 and everything.chat[1].name == "Other"
+    assert everything.chat[1].info.context_length == 32_000 and everything.chat[1].info.name == "Other"
+    # $3 and $4 per million tokens upstream, and the plan charges the upstream's cost as it is
+    assert everything.chat[1].price == ListedPrice(3_000_000, 4_000_000, 0)
     assert [m.id for m in only_one.chat] == [OTHER_MODEL.id]
     assert visitor.plan.name == "default" and len(visitor.chat) == 2
     unloaded = await ListAllowedModels(FakeModelCatalog(known=False), world.plans).execute(None)

@@ -11,13 +11,24 @@ from domain.accounts import Account
 from domain.catalog import ModelInfo
 from domain.keys import ApiKey
 from domain.plans import Plan
+from domain.pricing import ListedPrice, listed_price
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedModel:
+    info: ModelInfo
+    price: ListedPrice | None  # what the plan charges for it; None when the upstream lists no price
+
+    @property
+    def id(self) -> str:
+        return self.info.id
 
 
 @dataclass(frozen=True, slots=True)
 class AllowedModels:
     plan: Plan
-    chat: list[ModelInfo]  # chat (and image) models, in the upstream's order
-    embeddings: list[ModelInfo]
+    chat: list[AllowedModel]  # chat (and image) models, in the upstream's order
+    embeddings: list[AllowedModel]
     available: bool  # False: the catalogue could not be loaded (not the same as no models)
 
 
@@ -34,8 +45,8 @@ class ListAllowedModels:
         embeddings = await self._catalog.models("embeddings")
         return AllowedModels(
             plan=plan,
-            chat=[m for m in chat or () if plan.allows_model(m.id)],
-            embeddings=[m for m in embeddings or () if plan.allows_model(m.id)],
+            chat=[AllowedModel(m, listed_price(plan, m)) for m in chat or () if plan.allows_model(m.id)],
+            embeddings=[AllowedModel(m, listed_price(plan, m)) for m in embeddings or () if plan.allows_model(m.id)],
             available=chat is not None,
         )
 
