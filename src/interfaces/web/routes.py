@@ -5,7 +5,8 @@ from litestar.types import ControllerRouterHandler
 
 from interfaces.web.account_page import AccountPage
 from interfaces.web.auth_pages import AuthPages
-from interfaces.web.dashboard_placeholder import DashboardPlaceholder
+from interfaces.web.dashboard_pages import DashboardPages
+from interfaces.web.docs_page import DocsPage
 from interfaces.web.keys_api import KeysApi
 from interfaces.web.keys_page import KeysPage
 from interfaces.web.templating import STATIC_ROUTER
@@ -16,5 +17,6 @@ WEB_HANDLERS: list[ControllerRouterHandler] = [
     AccountPage,
     KeysPage,
     KeysApi,
-    DashboardPlaceholder,
+    DashboardPages,
+    DocsPage,
 ]
