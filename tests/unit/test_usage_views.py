@@ -78,3 +78,22 @@ def test_the_charts_stack_the_top_models_and_the_rest_as_one():
     titles = [c.title for c in charts["per_day"] + charts["per_model"]]
     assert titles == [f"{what} per {by}" for by in ("day", "model") for what in ("Requests", "Tokens", "Cost")]
     assert charts["per_day"][2].rows()[1][2] == "$0.0036"
+
+
+def test_an_account_without_requests_gets_charts_that_say_so():
+    report = UsageReport(
+        days=[date(2025, 1, 14)],
+        per_day=[UsageTotals()],
+        models=[],
+        per_model=[],
+        cells={},
+        total=UsageTotals(),
+        recent=[],
+        key_names={},
+        limits=None,  # type: ignore[arg-type]
+        since=EPOCH,
+    )
+    charts = usage_charts(report)
+    assert all("No requests in this range" in str(c.svg) for c in charts["per_day"] + charts["per_model"])
+    assert charts["per_day"][2].rows() == [("2025-01-14", ["$0.00"], "$0.00")]
+    assert charts["per_model"][0].rows() == []

@@ -118,7 +118,7 @@ def _stacked_by_model(report: UsageReport, field: str) -> list[Series]:
             sum(getattr(report.cells.get((day, model), UsageTotals()), field) for model in rest) for day in report.days
         ]
         series.append(Series(f"{len(rest)} other models", values))
-    return series or [Series("requests", [0] * len(report.days))]
+    return series or [Series("all models", [0] * len(report.days))]
 
 
 def usage_charts(report: UsageReport) -> dict[str, list[Chart]]:
