@@ -176,3 +176,30 @@ def test_models_lists_the_plans_catalogue_with_context_and_prices(gateway: Gatew
     assert "qwen/qwen3-32b" in rows
     embeddings = cell_texts(page, "models-embeddings")
     assert any(row[0].startswith("openai/text-embedding-3-small") for row in embeddings)
+
+
+def test_on_postgres_and_redis_with_two_processes_the_pages_show_the_shared_state(shared_gateway: Gateway) -> None:
+    """The deployment shape: the peek goes to Redis, the figures to Postgres, any process serves the page."""
+    email = f"dora{time.monotonic_ns()}@example.org"
+    web = httpx.Client(timeout=30)
+    sign_up(web, shared_gateway.root, email, PASSWORD)
+    shared_gateway.cli("accounts", "limits", email, "--set", "chat=5/1h")  # per account, one back every 12 min
+    client = sdk(shared_gateway, _new_key(web, shared_gateway.root, "server"))
+    for _ in range(2):
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}])
+
+    # Each process writes its usage records within a flush interval; a page flushes only its own.
+    deadline = time.monotonic() + 10
+    while True:
+        usage = web.get(shared_gateway.root + "/usage").text
+        if len(cell_texts(usage, "recent")) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(cell_texts(usage, "recent")) == 3  # the header and both calls
+    for _ in range(4):  # whichever process answers, the bucket is the one in Redis
+        chat = next(
+            row
+            for row in cell_texts(web.get(shared_gateway.root + "/dashboard").text, "buckets")
+            if row[0].startswith("chat")
+        )
+        assert chat[1:4] == ["your account", "5 per 1h", "3"]
