@@ -289,5 +289,3 @@ async def test_change_password_without_a_current_one(world: World) -> None:
     change = ChangePassword(world.passwords, world.hasher, world.sessions)
     assert await change.execute(account.id, opened.session.id, "", "a first passphrase") == 0
     assert world.passwords.hashes[account.id] == "fake$1$a first passphrase"
-
-

@@ -116,7 +116,6 @@ async def test_keys_are_listed_active_first_with_their_last_use() -> None:
     assert [(k.key.name, k.active) for k in after_expiry] == [("used", True), ("fresh", False), ("old", False)]
 
 
-
 async def test_revoking_with_an_owner_refuses_other_accounts_keys_as_unknown() -> None:
     clock = FakeClock()
     accounts = InMemoryAccountRepository()

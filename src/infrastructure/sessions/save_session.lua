@@ -11,5 +11,8 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
 -- The index lives as long as the account's longest-lived session.
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if #last == 0 then
+  return 1  -- the session itself was past its expiry: nothing left to index
+end
 redis.call('PEXPIREAT', KEYS[2], last[2])
 return 1

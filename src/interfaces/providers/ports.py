@@ -42,10 +42,6 @@ class PortsProvider(Provider):
     accounts = alias(SqlAccountRepository, provides=AccountRepository)
     keys = alias(SqlApiKeyRepository, provides=ApiKeyRepository)
     passwords = alias(SqlPasswordStore, provides=PasswordStore)
-
-    @provide
-    def hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher()  # owns nothing, like the clock
     leases = alias(SqlCreditLeases, provides=LeaseStore)
     credit_admin = alias(SqlCreditLedger, provides=CreditAdmin)  # the durable ledger itself, for operators
     ledger = alias(LeasedCreditLedger, provides=CreditLedger)  # requests spend through the leases
@@ -56,3 +52,7 @@ class PortsProvider(Provider):
     upstream = alias(OpenRouterUpstream, provides=Upstream)
     catalog = alias(CachedModelCatalog, provides=ModelCatalog)
     telemetry = alias(PrometheusTelemetry, provides=Telemetry)
+
+    @provide
+    def hasher(self) -> PasswordHasher:
+        return Argon2PasswordHasher()  # owns nothing, like the clock

@@ -33,8 +33,17 @@ _STATUS: dict[type[e.DomainError], int] = {
     e.TooManyAttempts: 429,
     e.RateLimited: 429,
 }
-_TITLES = {400: "Bad request", 401: "Sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
-           409: "Conflict", 413: "Too large", 429: "Too many requests", 503: "Unavailable"}
+_TITLES = {
+    400: "Bad request",
+    401: "Sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Conflict",
+    413: "Too large",
+    429: "Too many requests",
+    503: "Unavailable",
+}
 
 
 def status_of(error: e.DomainError) -> int:

@@ -190,3 +190,15 @@ async def test_the_flusher_retries_until_the_database_is_back(
         await recorder.close()
     assert await _stored(sessions) == 7
     assert await queries.totals_for_key("key_a") == UsageTotals(7, 70, 35, 21, 28)
+
+
+async def test_last_used_is_each_keys_newest_record(
+    recorder: BufferedSqlUsageRecorder, queries: SqlUsageQueries
+) -> None:
+    for n, key in ((1, "key_a"), (5, "key_a"), (3, "key_a"), (2, "key_b")):
+        recorder.record(_record(n, key=key))
+    await recorder.flush()
+    used = await queries.last_used(["key_a", "key_b", "key_never"])
+    assert used == {"key_a": NOW + timedelta(seconds=5), "key_b": NOW + timedelta(seconds=2)}
+    assert all(moment.tzinfo is not None for moment in used.values())
+    assert await queries.last_used([]) == {}
