@@ -39,7 +39,7 @@ class World(Harness):
         super().__post_init__()
         self.catalog.add(OTHER_MODEL)
         self.plans = PlanBook([WATCHED, Plan("narrow", allowed_models=frozenset({OTHER_MODEL.id}))])
-        self.limits = ReadLimitState(self.keys, self.limiter, self.meter, self.plans, self.clock)
+        self.limits = ReadLimitState(self.accounts, self.keys, self.limiter, self.meter, self.plans, self.clock)
 
     async def call(self, principal: Principal, model: str = CHEAP_MODEL.id, ip: str = "203.0.113.7") -> None:
         admission = await self.meter.admit(principal, chat(ip, model))
@@ -94,9 +94,9 @@ async def test_limit_state_leaves_out_revoked_keys_and_carries_account_overrides
     ada = await world.principal(WATCHED)
     second = await world.second_key(ada)
     await world.keys.revoke(second.key.id, world.clock.now())
-    account = ada.account.with_rate_limits((RatePolicy("chat", CHAT, 100, 60, Subject.ACCOUNT),))
+    await world.accounts.save(ada.account.with_rate_limits((RatePolicy("chat", CHAT, 100, 60, Subject.ACCOUNT),)))
 
-    state = await world.limits.execute(account, None)
+    state = await world.limits.execute(ada.account, None)  # the session's copy, older than the overrides
 
     assert [b.key.name for b in state.buckets if b.key] == ["test"]
     assert next(b for b in state.buckets if b.policy.name == "chat").state.limit == 100

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from application.metering import Meter
 from application.plan_book import PlanBook
+from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
 from application.ports.rate_limiter import RateLimiter
@@ -51,11 +52,22 @@ def plan_in_force(plans: PlanBook, account: Account) -> Plan:
 
 class ReadLimitState:
     """A bucket per key is shown for each active key; a bucket per IP address for the address the
-    viewer asks from, since that is the one their own calls from here are counted under."""
+    viewer asks from, since that is the one their own calls from here are counted under.
+
+    The account is read afresh: a session's copy may be a few seconds old, and an operator's new
+    limits must show as soon as admission applies them.
+    """
 
     def __init__(
-        self, keys: ApiKeyRepository, limiter: RateLimiter, meter: Meter, plans: PlanBook, clock: Clock
+        self,
+        accounts: AccountRepository,
+        keys: ApiKeyRepository,
+        limiter: RateLimiter,
+        meter: Meter,
+        plans: PlanBook,
+        clock: Clock,
     ) -> None:
+        self._accounts = accounts
         self._keys = keys
         self._limiter = limiter
         self._meter = meter
@@ -63,6 +75,7 @@ class ReadLimitState:
         self._clock = clock
 
     async def execute(self, account: Account, client_ip: str | None) -> LimitState:
+        account = await self._accounts.get(account.id) or account
         plan = plan_in_force(self._plans, account)
         now = self._clock.now()
         keys: list[ApiKey] = []
