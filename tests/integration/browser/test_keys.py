@@ -1,5 +1,7 @@
 """A key made on /keys, shown exactly once, used with the openai SDK, then revoked in the browser."""
 
+import re
+
 import openai
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -18,6 +20,36 @@ def _sdk(gateway: Gateway, key: str) -> openai.OpenAI:
 def _chat(gateway: Gateway, key: str) -> str:
     reply = _sdk(gateway, key).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hello"}])
     return reply.choices[0].message.content or ""
+
+
+def _see_the_request_in_usage(page: Page) -> None:
+    """The call on /usage: a row of the last requests, and a bar of the charts, drawn and named."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Usage").click()
+    recent = page.locator("#recent").get_by_role("row").filter(has_text=MODEL)
+
+    def listed() -> bool:
+        if recent.count():
+            return True
+        page.reload()  # usage records are written in batches: a moment after the call
+        return False
+
+    eventually(listed, what="the request on /usage")
+    expect(recent).to_have_count(1)
+    for column, shown in ((1, "laptop"), (2, "chat"), (4, "200")):
+        expect(recent.get_by_role("cell").nth(column)).to_contain_text(shown)
+    expect(page.get_by_text("1 requests", exact=False).first).to_be_visible()
+
+    chart = page.get_by_role("img", name="Requests per model")
+    expect(chart).to_be_visible()
+    bar = chart.locator("g.bar").filter(has=page.locator("title", has_text=MODEL))
+    expect(bar).to_have_count(1)
+    assert bar.locator("title").text_content() == f"{MODEL} · 1"
+    drawn = bar.locator("rect").bounding_box()
+    assert drawn and drawn["width"] > 0 and drawn["height"] > 0
+    per_day = page.get_by_role("img", name="Requests per day")  # one model, so one series: today's bar
+    expect(per_day.locator("g.bar title").filter(has_text=re.compile(r" · 1$"))).to_have_count(1)
+    page.get_by_text("Requests per model as a table").click()  # the same figures, for those who cannot see the bars
+    expect(page.get_by_role("row", name=f"{MODEL} 1")).to_be_visible()
 
 
 def test_a_key_is_shown_once_works_with_the_sdk_and_is_refused_once_revoked(
@@ -51,6 +83,9 @@ def test_a_key_is_shown_once_works_with_the_sdk_and_is_refused_once_revoked(
 
     eventually(lambda: last_use() != "never", what="the key's last use on /keys")
 
+    _see_the_request_in_usage(page)
+
+    page.goto("/keys")
     row.get_by_role("button", name="Revoke key laptop").click()
     expect(page.get_by_role("status")).to_contain_text("The key is revoked")
     expect(row.get_by_role("cell").nth(6)).to_have_text("revoked")

@@ -49,6 +49,6 @@ def test_sign_in_through_the_openid_provider(
     page.get_by_role("button", name="Authorize").click()
 
     expect(page).to_have_url(gateway.root + "/dashboard")
-    expect(page.get_by_text("Signed in as grace@example.org")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="grace@example.org")).to_be_visible()
     page.goto("/account")
     expect(page.get_by_role("row", name="Email grace@example.org")).to_be_visible()
