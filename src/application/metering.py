@@ -23,7 +23,7 @@ from domain.errors import ClientBlocked, LimitBreached, ModelNotAllowed, RateLim
 from domain.moderation import refuse_flagged
 from domain.plans import Period, Subject, period_end, period_start
 from domain.pricing import Usage, charge_micros, cost_from_catalog, estimate_prompt_tokens, worst_case_micros
-from domain.rate_policy import Decision, LimitCheck, tightest
+from domain.rate_policy import Decision, tightest
 from domain.usage import Outcome, UsageRecord
 
 log = logging.getLogger("sluice.metering")
@@ -165,9 +165,7 @@ class Meter:
             Subject.KEY: principal.key.id,
             Subject.IP: request.client_ip or "unknown",
         }
-        checks = [
-            LimitCheck(f"rl:{p.name}:{p.subject}:{subjects[p.subject]}", p.limit, p.window_seconds) for p in policies
-        ]
+        checks = [p.check(subjects[p.subject]) for p in policies]
         decisions = await self._limiter.acquire(checks)
         for policy, decision in zip(policies, decisions, strict=True):
             if not decision.allowed:
@@ -175,7 +173,7 @@ class Meter:
                 raise RateLimited(breached, tightest(decisions) or decision)
         return tightest(decisions)
 
-    def _cap_key(self, principal: Principal, period: Period) -> tuple[str, int]:
+    def _cap_key(self, account_id: str, period: Period) -> tuple[str, int]:
         now = self._clock.now()
         start = period_start(period, now)
         stamp = self._stamps.get((period, start))
@@ -183,18 +181,22 @@ class Meter:
             # Formatting dates per request shows in profiles; a period's stamp is fixed for its length.
             stamp = self._stamps[(period, start)] = f"{period}:{start:%Y%m%d}"
         ttl = int((period_end(period, now) - now + timedelta(days=1)).total_seconds())
-        return f"spend:{principal.account.id}:{stamp}", ttl
+        return f"spend:{account_id}:{stamp}", ttl
 
     async def _check_spend_caps(self, principal: Principal) -> None:
         for cap in principal.plan.spend_caps:
-            key, ttl = self._cap_key(principal, cap.period)
-            spent = await self._spend.spent(key)
-            if spent is None:
-                since = period_start(cap.period, self._clock.now())
-                spent = await self._usage.charged_since(principal.account.id, since)
-                await self._spend.seed(key, spent, ttl)
-            if spent >= cap.limit_micros:
+            if await self.spent_in_period(principal.account.id, cap.period) >= cap.limit_micros:
                 raise SpendCapReached(cap.period, cap.limit_micros)
+
+    async def spent_in_period(self, account_id: str, period: Period) -> int:
+        """What the account spent in the current `period`, as its spend caps count it (the shared
+        counter, seeded from the usage records when unknown)."""
+        key, ttl = self._cap_key(account_id, period)
+        spent = await self._spend.spent(key)
+        if spent is None:
+            spent = await self._usage.charged_since(account_id, period_start(period, self._clock.now()))
+            await self._spend.seed(key, spent, ttl)
+        return spent
 
     async def _reserve(
         self, principal: Principal, request: GatewayRequest, model: ModelInfo | None, request_id: str
@@ -272,7 +274,7 @@ class Meter:
                 await self._ledger.append(entry)
             for cap in principal.plan.spend_caps:
                 if charged:
-                    key, ttl = self._cap_key(principal, cap.period)
+                    key, ttl = self._cap_key(account_id, cap.period)
                     await self._spend.add(key, charged, ttl)
         except Exception:
             # The usage record above still carries the charge, so nothing is lost; an operator

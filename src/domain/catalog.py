@@ -18,3 +18,4 @@ class ModelInfo:
     price: ModelPrice | None = None
     context_length: int | None = None
     max_completion_tokens: int | None = None
+    name: str | None = None  # the upstream's display name ("OpenAI: GPT-4o-mini"), when it gives one

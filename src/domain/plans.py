@@ -26,6 +26,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from domain.errors import InvalidRequest
+from domain.rate_policy import LimitCheck
 
 
 class Endpoint(StrEnum):
@@ -82,6 +83,11 @@ class RatePolicy:
 
     def interval_label(self) -> str:
         return interval_label(self.window_seconds)
+
+    def check(self, subject_id: str) -> LimitCheck:
+        """This policy applied to one subject (an account, key or IP address id): the store's key
+        names the bucket and the subject, so admission and the dashboard's peek read the same state."""
+        return LimitCheck(f"rl:{self.name}:{self.subject}:{subject_id}", self.limit, self.window_seconds)
 
 
 @dataclass(frozen=True, slots=True)

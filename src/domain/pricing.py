@@ -112,3 +112,31 @@ def charge_micros(plan: Plan, upstream_cost_micros: int, tariff: Tariff = PLAN_T
     if upstream_cost_micros <= 0:
         return 0
     return max(0, math.ceil(Fraction(upstream_cost_micros) * plan.pricing.multiplier * tariff.multiplier))
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPrice:
+    """What a plan charges for a model, as a price list shows it (micro-dollars, rounded up)."""
+
+    prompt_per_million_micros: int | None  # None where the plan charges a flat price per request
+    completion_per_million_micros: int | None
+    per_request_micros: int  # the plan's flat price, or the upstream's own price per request
+
+    @property
+    def flat(self) -> bool:
+        return self.prompt_per_million_micros is None
+
+
+def listed_price(plan: Plan, model: ModelInfo) -> ListedPrice | None:
+    """The plan's price of `model` for a chat request; None when it depends on a price the
+    upstream does not list. A picodollar a token is a microdollar a million tokens."""
+    if plan.pricing.mode is PricingMode.PER_REQUEST:
+        return ListedPrice(None, None, plan.pricing.per_request_micros)
+    if model.price is None:
+        return None
+    multiplier = plan.pricing.multiplier
+    return ListedPrice(
+        prompt_per_million_micros=math.ceil(model.price.prompt_picos * multiplier),
+        completion_per_million_micros=math.ceil(model.price.completion_picos * multiplier),
+        per_request_micros=_apply(multiplier, model.price.request_picos),
+    )

@@ -65,6 +65,23 @@ def gcra(tat: float | None, now: float, limit: int, window: float, cost: int = 1
     return Decision(True, limit, remaining, _seconds(new_tat - now_t), 0.0), _seconds(new_tat)
 
 
+def peek(tat: float | None, now: float, limit: int, window: float, cost: int = 1) -> Decision:
+    """The state of a subject as a request of `cost` would find it now, without spending anything.
+
+    `remaining` counts the unit requests that would be admitted now, one after another (one more
+    than `gcra` reports after admitting a request, since nothing is taken); `allowed` says whether
+    a request of `cost` would be admitted; `reset_after` and `retry_after` are as in `gcra`.
+    """
+    now_t = to_ticks(now)
+    interval = max(1, to_ticks(window) // limit)
+    tolerance = interval * limit
+    tat_t = None if tat is None else to_ticks(tat)
+    base = now_t if tat_t is None or tat_t < now_t else tat_t
+    allow_at = base + cost * interval - tolerance
+    remaining = max(0, (tolerance - (base - now_t)) // interval)
+    return Decision(now_t >= allow_at, limit, remaining, _seconds(base - now_t), _seconds(max(0, allow_at - now_t)))
+
+
 def _seconds(ticks: int) -> float:
     return ticks / TICKS_PER_SECOND
 

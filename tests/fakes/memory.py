@@ -19,7 +19,7 @@ from application.metering import Meter
 from application.ports.moderation import Moderator
 from application.ports.rate_limiter import SpendBatch
 from application.ports.upstream import StreamChunk, UpstreamError, UpstreamReply
-from application.ports.usage import Grouping, UsageGroup
+from application.ports.usage import DayModelUsage, Grouping, UsageGroup
 from application.principal import Principal
 from domain.accounts import Account, AccountStatus, new_account
 from domain.catalog import ModelInfo, ModelPrice
@@ -31,7 +31,7 @@ from domain.leases import Lease, LeaseStanding, close_key, returned_micros
 from domain.model_names import ModelNames
 from domain.plans import DEFAULT_PLAN, Plan
 from domain.pricing import Usage
-from domain.rate_policy import Decision, LimitCheck, decide_all
+from domain.rate_policy import Decision, LimitCheck, decide_all, peek
 from domain.usage import UsageRecord, UsageTotals
 
 EPOCH = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)  # a Wednesday
@@ -382,6 +382,13 @@ class InMemoryUsageStore:
         ordered = sorted(enumerate(mine), key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
         return [r for _, r in ordered[: max(limit, 0)]]
 
+    async def by_day_and_model(self, account_id: str, since: datetime) -> list[DayModelUsage]:
+        groups: dict[tuple[str, str], list[UsageRecord]] = {}
+        for r in self._records.values():
+            if r.account_id == account_id and r.created_at >= since:
+                groups.setdefault((r.created_at.astimezone(UTC).date().isoformat(), r.model), []).append(r)
+        return [DayModelUsage(day, model, _totals(groups[day, model])) for day, model in sorted(groups)]
+
     async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
         wanted = set(key_ids)
         newest: dict[str, datetime] = {}
@@ -466,6 +473,7 @@ class RecordingRateLimiter:
         self.tats: dict[str, float | None] = {}
         self.calls: list[list[LimitCheck]] = []
         self.decisions: list[list[Decision]] = []
+        self.peeks: list[list[LimitCheck]] = []
 
     async def acquire(self, checks: Sequence[LimitCheck]) -> list[Decision]:
         checks = list(checks)
@@ -477,6 +485,11 @@ class RecordingRateLimiter:
                 self.tats[check.key] = tat
         self.decisions.append(decisions)
         return decisions
+
+    async def peek(self, checks: Sequence[LimitCheck]) -> list[Decision]:
+        self.peeks.append(list(checks))
+        now = self._clock.monotonic()
+        return [peek(self.tats.get(c.key), now, c.limit, c.window, c.cost) for c in checks]
 
 
 @dataclass
@@ -648,25 +661,32 @@ class FakeModelCatalog:
         listings: dict[str, bytes] | None = None,
         aliases: Mapping[str, str] | None = None,
     ) -> None:
-        self.models = {m.id: m for m in models}
+        self.by_id = {m.id: m for m in models}
         self.aliases = dict(aliases or {})
         self.is_known = known
         self.listings = dict(listings or {})
         self.lookups: list[str] = []
 
     def add(self, model: ModelInfo) -> None:
-        self.models[model.id] = model
+        self.by_id[model.id] = model
 
     async def get(self, model_id: str) -> ModelInfo | None:
         self.lookups.append(model_id)
         if not self.is_known:
             return None
-        return self.models.get(model_id)
+        return self.by_id.get(model_id)
 
     async def listing(self, kind: str) -> bytes:
         if kind not in ("models", "embeddings"):
             raise ValueError(f"no listing of kind {kind!r}")
         return self.listings.get(kind, b'{"data": []}')
+
+    async def models(self, kind: str) -> list[ModelInfo] | None:
+        if kind not in ("models", "embeddings"):
+            raise ValueError(f"no listing of kind {kind!r}")
+        if not self.is_known:
+            return None
+        return list(self.by_id.values()) if kind == "models" else []
 
     async def known(self) -> bool:
         return self.is_known
@@ -675,7 +695,7 @@ class FakeModelCatalog:
         """The `ModelResolver` port by the domain's rule over the models added so far."""
         if not self.is_known:
             return ModelNames((), self.aliases).resolve(name) or name
-        return ModelNames(self.models, self.aliases).resolve(name)
+        return ModelNames(self.by_id, self.aliases).resolve(name)
 
 
 # ----------------------------------------------------------------------------------------- telemetry

@@ -223,3 +223,21 @@ def test_per_request_charge_ignores_the_upstream_cost():
 
     assert charge_micros(sut, 0) == 1_000
     assert charge_micros(sut, 999_999) == 1_000
+
+
+def test_listed_prices_are_what_the_plan_charges_per_million_tokens_or_per_request():
+    from domain.catalog import ModelInfo, ModelPrice
+    from domain.plans import Plan, Pricing, PricingMode
+    from domain.pricing import ListedPrice, listed_price
+
+    model = ModelInfo("m", ModelPrice(prompt_picos=150_000, completion_picos=600_001, request_picos=2_500_000))
+    at_cost = Plan("at-cost")
+    doubled = Plan("doubled", pricing=Pricing(multiplier=Fraction(2)))
+    flat = Plan("flat", pricing=Pricing(PricingMode.PER_REQUEST, per_request_micros=10_000))
+
+    # $0.15 and $0.600001 per million tokens; $0.0000025 a request, rounded up to a micro-dollar
+    assert listed_price(at_cost, model) == ListedPrice(150_000, 600_001, 3)
+    assert listed_price(doubled, model) == ListedPrice(300_000, 1_200_002, 5)
+    assert listed_price(flat, model) == ListedPrice(None, None, 10_000) and listed_price(flat, model).flat
+    assert listed_price(at_cost, ModelInfo("unpriced")) is None
+    assert listed_price(flat, ModelInfo("unpriced")) == ListedPrice(None, None, 10_000)

@@ -10,6 +10,11 @@ class RateLimiter(Protocol):
         """Decides every check at once, atomically, all or nothing (one round trip)."""
         ...
 
+    async def peek(self, checks: Sequence[LimitCheck]) -> list[Decision]:
+        """The state of every check as a request would find it now, spending nothing (read-only;
+        `domain.rate_policy.peek`): `remaining` is how many requests would be admitted now."""
+        ...
+
 
 SPEND_BATCH_ID_SECONDS = 86400  # how long a store remembers a batch id: a resend comes well within it
 

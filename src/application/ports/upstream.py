@@ -77,6 +77,13 @@ class ModelCatalog(Protocol):
         """
         ...
 
+    async def models(self, kind: str) -> list[ModelInfo] | None:
+        """The models of `kind` ("models" or "embeddings") the gateway serves, in the upstream's order.
+
+        None when the catalogue is unavailable, as for `listing`.
+        """
+        ...
+
     async def known(self) -> bool:
         """Whether a catalogue could be loaded at all (an unknown model is only a 404 if so)."""
         ...

@@ -20,6 +20,13 @@ class UsageGroup:
     totals: UsageTotals
 
 
+@dataclass(frozen=True, slots=True)
+class DayModelUsage:
+    day: str  # the UTC date, YYYY-MM-DD
+    model: str
+    totals: UsageTotals
+
+
 class UsageRecorder(Protocol):
     def record(self, record: UsageRecord) -> None:
         """Accepts a record without waiting on storage; it is written durably soon after."""
@@ -37,7 +44,13 @@ class UsageQueries(Protocol):
 
     async def charged_since(self, account_id: str, since: datetime, key_id: str | None = None) -> int: ...
 
-    async def recent(self, account_id: str, limit: int) -> list[UsageRecord]: ...
+    async def recent(self, account_id: str, limit: int) -> list[UsageRecord]:
+        """The account's last `limit` records, newest first."""
+        ...
+
+    async def by_day_and_model(self, account_id: str, since: datetime) -> list[DayModelUsage]:
+        """Sums of one account's records from `since` on, per UTC day and model, ordered by day then model."""
+        ...
 
     async def last_used(self, key_ids: Sequence[str]) -> dict[str, datetime]:
         """When each key's newest usage record was made; a key never used is absent."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
-from domain.rate_policy import Decision, LimitCheck, decide_all
+from domain.rate_policy import Decision, LimitCheck, decide_all, peek
 
 Clock = Callable[[], float]
 
@@ -38,6 +38,10 @@ class InProcessRateLimiter:
         if self._calls_until_sweep <= 0:
             self._sweep(now)
         return decisions
+
+    async def peek(self, checks: Sequence[LimitCheck]) -> list[Decision]:
+        now = self._clock()
+        return [peek(self._tats.get(c.key), now, c.limit, c.window, c.cost) for c in checks]
 
     def _sweep(self, now: float) -> None:
         # A TAT at or before now is the same state as no entry at all.

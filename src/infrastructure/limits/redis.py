@@ -2,14 +2,17 @@
 
 A rate decision is one EVALSHA of `gcra.lua` (loaded once; redis-py reloads it on NOSCRIPT): the
 script reads every TAT, takes Redis TIME as now, and commits the new TATs only when every check
-is allowed. A spend batch is one EVALSHA of `spend_batch.lua`, applied at most once per batch id.
-On Redis Cluster all keys of one call must hash to the same slot.
+is allowed. A peek (the dashboard's read of a bucket) is one EVALSHA of `gcra_peek.lua`, which only
+reads the TATs and TIME; `domain.rate_policy.peek` does the arithmetic. A spend batch is one
+EVALSHA of `spend_batch.lua`, applied at most once per batch id. On Redis Cluster all keys of one
+call must hash to the same slot.
 """
 
 import hashlib
 import secrets
 from collections.abc import Sequence
 from importlib.resources import files
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -17,10 +20,11 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
-from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, to_ticks
+from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, peek, to_ticks
 from infrastructure.limits.resp import RespError, RespPipeline
 
 _GCRA_LUA = files(__package__).joinpath("gcra.lua").read_text(encoding="utf-8")
+_PEEK_LUA = files(__package__).joinpath("gcra_peek.lua").read_text(encoding="utf-8")
 _SPEND_BATCH_LUA = files(__package__).joinpath("spend_batch.lua").read_text(encoding="utf-8")
 
 
@@ -71,26 +75,47 @@ def _script_args(prefix: str, checks: Sequence[LimitCheck]) -> tuple[list[str], 
     return keys, args
 
 
+def _peeked(checks: Sequence[LimitCheck], reply: list[int | bytes | None]) -> list[Decision]:
+    now = int(reply[0]) / TICKS_PER_SECOND
+    return [
+        peek(None if tat is None else int(tat) / TICKS_PER_SECOND, now, c.limit, c.window, c.cost)
+        for c, tat in zip(checks, reply[1:], strict=True)
+    ]
+
+
 class PipelinedRedisRateLimiter:
     """The same decision as RedisRateLimiter, over one pipelined connection (the serving default)."""
 
     def __init__(self, pipeline: RespPipeline, prefix: str = "sluice:") -> None:
         self._pipeline = pipeline
         self._prefix = prefix
-        self._sha = hashlib.sha1(_GCRA_LUA.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+        self._sha = _sha(_GCRA_LUA)
+        self._peek_sha = _sha(_PEEK_LUA)
 
     async def acquire(self, checks: Sequence[LimitCheck]) -> list[Decision]:
         if not checks:
             return []
         keys, args = _script_args(self._prefix, checks)
+        return _decisions(checks, await self._run(_GCRA_LUA, self._sha, keys, args))
+
+    async def peek(self, checks: Sequence[LimitCheck]) -> list[Decision]:
+        if not checks:
+            return []
+        keys = [self._prefix + c.key for c in checks]
+        return _peeked(checks, await self._run(_PEEK_LUA, self._peek_sha, keys, []))
+
+    async def _run(self, script: str, sha: str, keys: list[str], args: list[int]) -> Any:
         try:
-            replies = await self._pipeline.call("EVALSHA", self._sha, len(keys), *keys, *args)
+            return await self._pipeline.call("EVALSHA", sha, len(keys), *keys, *args)
         except RespError as error:
             if not str(error).startswith("NOSCRIPT"):
                 raise
             # First use on this server (or after SCRIPT FLUSH): EVAL loads it for the next calls.
-            replies = await self._pipeline.call("EVAL", _GCRA_LUA, len(keys), *keys, *args)
-        return _decisions(checks, replies)
+            return await self._pipeline.call("EVAL", script, len(keys), *keys, *args)
+
+
+def _sha(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
 
 
 class RedisRateLimiter:
@@ -98,12 +123,18 @@ class RedisRateLimiter:
         self._client = client
         self._prefix = prefix
         self._script = client.register_script(_GCRA_LUA)
+        self._peek_script = client.register_script(_PEEK_LUA)
 
     async def acquire(self, checks: Sequence[LimitCheck]) -> list[Decision]:
         if not checks:
             return []
         keys, args = _script_args(self._prefix, checks)
         return _decisions(checks, await self._script(keys=keys, args=args))
+
+    async def peek(self, checks: Sequence[LimitCheck]) -> list[Decision]:
+        if not checks:
+            return []
+        return _peeked(checks, await self._peek_script(keys=[self._prefix + c.key for c in checks]))
 
 
 class RedisSpendCounter:

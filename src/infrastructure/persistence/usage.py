@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from application.ports.usage import Grouping, UsageGroup
+from application.ports.usage import DayModelUsage, Grouping, UsageGroup
 from domain.usage import Outcome, UsageRecord, UsageTotals
 from infrastructure.persistence.engine import dialect_insert
 from infrastructure.persistence.tables import accounts, usage_records, usage_totals
@@ -318,6 +318,20 @@ class SqlUsageQueries:
         if group is None:
             return [UsageGroup(None, UsageTotals(*(int(value) for value in rows[0])))]
         return [UsageGroup(str(row[0]), UsageTotals(*(int(value) for value in row[1:]))) for row in rows]
+
+    async def by_day_and_model(self, account_id: str, since: datetime) -> list[DayModelUsage]:
+        async with self._sessions() as session:
+            day = _group_column(Grouping.DAY, session.bind.dialect.name)
+            model = usage_records.c.model
+            statement = (
+                select(day, model, func.count(), *(func.sum(usage_records.c[name]) for name in _SUMMED[1:]))
+                # The (account_id, created_at) index bounds the scan to the account's records in range.
+                .where(usage_records.c.account_id == account_id, usage_records.c.created_at >= since)
+                .group_by(day, model)
+                .order_by(day, model)
+            )
+            rows = (await session.execute(statement)).all()
+        return [DayModelUsage(str(row[0]), row[1], UsageTotals(*(int(value) for value in row[2:]))) for row in rows]
 
     async def _totals(self, condition: Any) -> UsageTotals:
         # Summed for an account (one row per key); a key's own row is summed as itself.

@@ -59,6 +59,7 @@ class _TopProvider(msgspec.Struct):
 
 class _Entry(msgspec.Struct):
     id: str
+    name: str | None = None
     context_length: int | float | None = None
     pricing: _Pricing | None = None
     top_provider: _TopProvider | None = None
@@ -114,6 +115,7 @@ def _model_info(entry: _Entry) -> ModelInfo:
         price=_price(entry.pricing),
         context_length=context,
         max_completion_tokens=_positive_int(top.max_completion_tokens) if top is not None else None,
+        name=entry.name or None,
     )
 
 
@@ -164,6 +166,13 @@ def _listing(items: list[tuple[str, dict[str, msgspec.Raw]]], allowed: frozenset
     return _encode({"object": "list", "data": data})
 
 
+def _served(
+    items: list[tuple[str, dict[str, msgspec.Raw]]], by_id: dict[str, ModelInfo], allowed: frozenset[str] | None
+) -> list[ModelInfo]:
+    ids = dict.fromkeys(model_id for model_id, _ in items)  # once each, in the listing's order
+    return [by_id[model_id] for model_id in ids if (allowed is None or model_id in allowed) and model_id in by_id]
+
+
 # ---- the cache -------------------------------------------------------------------------------
 
 
@@ -171,6 +180,7 @@ def _listing(items: list[tuple[str, dict[str, msgspec.Raw]]], allowed: frozenset
 class _Snapshot:
     by_id: dict[str, ModelInfo]
     listings: dict[str, bytes]
+    served: dict[str, list[ModelInfo]]  # per kind, what the listing holds, in its order
     embeddings_items: list[tuple[str, dict[str, msgspec.Raw]]]
     complete: bool  # False when the embeddings list failed for a passing reason
     names: ModelNames  # every listed id (chat and embeddings), for `resolve`
@@ -231,6 +241,12 @@ class CachedModelCatalog:
         if snapshot is None:
             return None
         return snapshot.listings[kind]
+
+    async def models(self, kind: str) -> list[ModelInfo] | None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown model list {kind!r} (known: {', '.join(KINDS)})")
+        snapshot = await self._current()
+        return None if snapshot is None else list(snapshot.served[kind])
 
     async def known(self) -> bool:
         return await self._current() is not None
@@ -345,6 +361,10 @@ class CachedModelCatalog:
             listings={
                 "models": _listing(models.listing_items, allowed),
                 "embeddings": _listing(embedding_items, allowed),
+            },
+            served={
+                "models": _served(models.listing_items, by_id, allowed),
+                "embeddings": _served(embedding_items, by_id, allowed),
             },
             embeddings_items=embedding_items,
             complete=complete,

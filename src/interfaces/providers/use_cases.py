@@ -20,6 +20,7 @@ from application.ports.web_sessions import SessionStore
 from application.use_cases.account_limits import SetAccountLimits
 from application.use_cases.account_report import DescribeAccount
 from application.use_cases.accounts import CreateAccount, FindAccount, ListAccounts, SetAccountBanned
+from application.use_cases.allowed_models import ListAllowedModels, PrepareDocs
 from application.use_cases.api_keys import IssueApiKey, ListApiKeys, RevokeApiKey
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.charged_call import ProxyChargedRequest
@@ -28,6 +29,7 @@ from application.use_cases.credits import DeductCredits, GrantCredits
 from application.use_cases.generate_images import FetchImage, GenerateImages, PurgeExpiredImages
 from application.use_cases.key_listing import ListKeysWithUse
 from application.use_cases.leases import ListLeases, ReconcileLeases
+from application.use_cases.limit_state import ReadLimitState
 from application.use_cases.moderate import ProxyModerationRequest
 from application.use_cases.passwords import ChangePassword, SetPassword
 from application.use_cases.proxy_model_request import ProxyModelRequest
@@ -41,6 +43,7 @@ from application.use_cases.redemption_codes import (
 from application.use_cases.sign_in import AttemptThrottle, SignIn
 from application.use_cases.sign_up import SignUp
 from application.use_cases.stream_model_request import StreamModelRequest
+from application.use_cases.usage_dashboard import ShowOverview, ShowUsage
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from application.use_cases.usage_summary import SummarizeUsage
 from application.use_cases.web_sessions import (
@@ -142,3 +145,9 @@ class UseCasesProvider(Provider):
     describe_account = provide(DescribeAccount)
     summarize_usage = provide(SummarizeUsage)
     forward = provide(ForwardModelCall)
+    # the dashboard's own pages
+    limit_state = provide(ReadLimitState)
+    overview = provide(ShowOverview)
+    usage_page = provide(ShowUsage)
+    allowed_models = provide(ListAllowedModels)
+    docs = provide(PrepareDocs)

@@ -7,7 +7,8 @@ from interfaces.web.account_page import AccountPage
 from interfaces.web.admin import ADMIN_HANDLERS
 from interfaces.web.auth_pages import AuthPages
 from interfaces.web.credits_page import CreditsPage
-from interfaces.web.dashboard_placeholder import DashboardPlaceholder
+from interfaces.web.dashboard_pages import DashboardPages
+from interfaces.web.docs_page import DocsPage
 from interfaces.web.keys_api import KeysApi
 from interfaces.web.keys_page import KeysPage
 from interfaces.web.oidc_pages import OidcPages
@@ -21,6 +22,7 @@ WEB_HANDLERS: list[ControllerRouterHandler] = [
     KeysPage,
     KeysApi,
     CreditsPage,
-    DashboardPlaceholder,
+    DashboardPages,
+    DocsPage,
     *ADMIN_HANDLERS,
 ]

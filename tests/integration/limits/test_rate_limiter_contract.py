@@ -157,6 +157,60 @@ async def test_no_checks_no_decisions(subject: Subject) -> None:
     assert await subject.limiter.acquire([]) == []
 
 
+# ---------------------------------------------------------------------- peek: read, never spend
+
+
+async def test_peek_at_a_fresh_key_shows_the_whole_burst(subject: Subject) -> None:
+    seen = await subject.limiter.peek([LimitCheck("fresh", limit=4, window=600)])
+    assert [(s.allowed, s.limit, s.remaining, s.reset_after, s.retry_after) for s in seen] == [(True, 4, 4, 0.0, 0.0)]
+
+
+async def test_peek_spends_nothing_and_agrees_with_the_next_decision(subject: Subject) -> None:
+    check = LimitCheck("peeked", limit=5, window=600)  # one request back every 120 s: none while the test runs
+    for _ in range(2):
+        await subject.limiter.acquire([check])
+    peeks = [(await subject.limiter.peek([check]))[0] for _ in range(10)]
+    assert {p.remaining for p in peeks} == {3}
+    assert peeks[0].allowed and peeks[0].reset_after == approx(240.0, subject)
+    decisions = [(await subject.limiter.acquire([check]))[0] for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]  # the ten peeks took nothing
+    exhausted = (await subject.limiter.peek([check]))[0]
+    assert (exhausted.allowed, exhausted.remaining) == (False, 0)
+    assert exhausted.retry_after == approx(decisions[-1].retry_after, subject)
+    assert exhausted.retry_after == approx(120.0, subject)
+    assert exhausted.reset_after == approx(600.0, subject)
+
+
+async def test_peek_reads_many_keys_in_one_call(subject: Subject) -> None:
+    used, fresh = LimitCheck("used", limit=3, window=300), LimitCheck("unused", limit=7, window=300)
+    await subject.limiter.acquire([used])
+    assert [s.remaining for s in await subject.limiter.peek([used, fresh])] == [2, 7]
+    assert await subject.limiter.peek([]) == []
+
+
+async def test_peek_sees_the_refill(subject: Subject) -> None:
+    check = LimitCheck("refilling", limit=2, window=0.6)
+    await subject.limiter.acquire([check])
+    await subject.limiter.acquire([check])
+    assert (await subject.limiter.peek([check]))[0].remaining == 0
+    await subject.advance(0.35)
+    assert (await subject.limiter.peek([check]))[0].remaining == 1
+    await subject.advance(0.35)
+    assert (await subject.limiter.peek([check]))[0].remaining == 2
+
+
+async def test_redis_peek_loads_its_script_after_a_flush(redis, redis_url: str, prefix: str) -> None:
+    pipeline = RespPipeline(redis_url)
+    try:
+        for limiter in (RedisRateLimiter(redis, prefix=prefix), PipelinedRedisRateLimiter(pipeline, prefix=prefix)):
+            check = LimitCheck("flushed-peek", limit=3, window=60)
+            await redis.script_flush()
+            assert (await limiter.peek([check]))[0].remaining == 3
+        assert await redis.keys(prefix + "*") == []  # peeking writes nothing
+    finally:
+        await pipeline.aclose()
+
+
 # ------------------------------------------------------------------ adapter-specific behaviour
 
 

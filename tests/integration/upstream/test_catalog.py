@@ -20,6 +20,7 @@ GPT_MINI = ModelInfo(
     price=ModelPrice(prompt_picos=1_000_000, completion_picos=2_000_000, request_picos=0),
     context_length=128000,
     max_completion_tokens=16384,
+    name="OpenAI: GPT-4o-mini",
 )
 
 
@@ -74,6 +75,30 @@ async def test_models_are_known_with_prices_and_limits(upstream: OpenRouterUpstr
     assert embedding is not None and embedding.price == ModelPrice(1_000_000, 0, 0)
     assert await catalog.get("nobody/nothing") is None
     assert await catalog.known()
+
+
+async def test_the_models_served_in_the_listings_order(fake: FakeUpstreamHandle) -> None:
+    upstream = OpenRouterUpstream(fake.base_url, UPSTREAM_KEY)
+    try:
+        everything = CachedModelCatalog(upstream)
+        chat = await everything.models("models")
+        assert chat is not None and chat[0] == GPT_MINI
+        assert [m.id for m in chat] == [m["id"] for m in CHAT_MODELS]
+        assert [m.id for m in await everything.models("embeddings") or ()] == [m["id"] for m in EMBEDDING_MODELS]
+        chosen = frozenset({"qwen/qwen3-32b", "openai/text-embedding-3-small"})
+        narrowed = CachedModelCatalog(upstream, gateway_models=chosen)
+        assert [m.id for m in await narrowed.models("models") or ()] == ["qwen/qwen3-32b"]
+        assert [m.id for m in await narrowed.models("embeddings") or ()] == ["openai/text-embedding-3-small"]
+        with pytest.raises(ValueError):
+            await narrowed.models("images")
+    finally:
+        await upstream.aclose()
+    fake.configure(status=503)
+    down = OpenRouterUpstream(fake.base_url, UPSTREAM_KEY)
+    try:
+        assert await CachedModelCatalog(down, load_timeout=5).models("models") is None
+    finally:
+        await down.aclose()
 
 
 @pytest.mark.parametrize("suffix", [":free", ":online", ":nitro", ":floor", ":online:nitro"])
