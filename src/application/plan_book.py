@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 
+from domain.accounts import Account
 from domain.errors import InvalidRequest
-from domain.plans import BUILTIN_PLANS, Plan
+from domain.plans import BUILTIN_PLANS, Plan, with_account_limits
 
 
 class PlanBook:
@@ -17,6 +18,10 @@ class PlanBook:
     def get(self, name: str) -> Plan:
         """An account whose plan was removed from the configuration falls back to the default."""
         return self._plans.get(name) or self._plans[self.default_name]
+
+    def in_force(self, account: Account) -> Plan:
+        """The plan a request of `account` is admitted under: its plan with its own overrides."""
+        return with_account_limits(self.get(account.plan), account.rate_limits, account.spend_caps)
 
     def require(self, name: str) -> Plan:
         plan = self._plans.get(name)

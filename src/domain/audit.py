@@ -30,6 +30,8 @@ class AuditAction(StrEnum):
     CREDITS_GRANT = "credits.grant"
     CREDITS_DEDUCT = "credits.deduct"
     KEY_REVOKE = "key.revoke"
+    CODES_ISSUE = "codes.issue"
+    CODE_REVOKE = "code.revoke"
 
 
 @dataclass(frozen=True, slots=True)

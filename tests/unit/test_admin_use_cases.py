@@ -19,6 +19,7 @@ from application.use_cases.admin.audited_accounts import (
     AuditedSetLimits,
     AuditedSetSpendCaps,
 )
+from application.use_cases.admin.audited_codes import AuditedIssueCodes, AuditedRevokeCode
 from application.use_cases.admin.audited_credits import AuditedDeductCredits, AuditedGrantCredits
 from application.use_cases.admin.audited_keys import AuditedRevokeKey
 from application.use_cases.admin.overview import AdminOverview
@@ -27,6 +28,7 @@ from application.use_cases.admin.search import SearchAccounts
 from application.use_cases.api_keys import RevokeApiKey
 from application.use_cases.audit import ListAuditEntries, RecordAuditEntry
 from application.use_cases.credits import DeductCredits, GrantCredits
+from application.use_cases.redemption_codes import IssueRedemptionCodes, RevokeRedemptionCode
 from domain.accounts import Account, AccountStatus, Role, new_account
 from domain.audit import Actor, AuditAction, AuditQuery
 from domain.credits import grant_entry
@@ -46,6 +48,7 @@ from tests.fakes.memory import (
     InMemoryUsageRecorder,
     InMemoryUsageStore,
 )
+from tests.fakes.payments import InMemoryRedemptionCodes
 
 ADMIN = Actor("root@example.com", "acct_root")
 CLI = Actor.cli("alice")
@@ -406,3 +409,25 @@ async def test_inspecting_an_account_gathers_its_report_limits_caps_and_audit_en
     assert [e.seq for e in seen.recent] == [6, 5, 4]
     with pytest.raises(NotFound):
         await sut.execute("acct_nope")
+
+
+# ---- redemption codes ------------------------------------------------------------------------------
+
+
+async def test_issuing_codes_records_their_ids_never_the_codes_and_a_revocation_once(w: World):
+    codes = InMemoryRedemptionCodes()
+    issue = AuditedIssueCodes(IssueRedemptionCodes(codes, w.clock, b"p"), w.record)
+    revoke = AuditedRevokeCode(RevokeRedemptionCode(codes, w.clock), w.record)
+
+    issued = await issue.execute(ADMIN, 3_000_000, max_uses=2, count=2, reason="club night")
+    await revoke.execute(ADMIN, issued[0].code.id)
+    await revoke.execute(ADMIN, issued[0].code.id)  # revoked already: nothing to record
+
+    assert {i.code.created_by for i in issued} == {ADMIN.label}
+    made, revoked = w.entries()
+    assert (made.action, made.target, made.reason) == (AuditAction.CODES_ISSUE, "2 codes", "club night")
+    assert dict(made.after) == {
+        "ids": [i.code.id for i in issued], "credits_micros": 3_000_000, "max_uses": 2, "expires_at": None,
+    }  # fmt: skip
+    assert not any(i.secret in repr(made) for i in issued)
+    assert (revoked.action, revoked.target) == (AuditAction.CODE_REVOKE, issued[0].code.id)

@@ -11,7 +11,7 @@ from application.use_cases.limit_state import ReadLimitState
 from application.use_cases.usage_dashboard import ShowOverview, ShowUsage
 from domain.catalog import ModelInfo, ModelPrice
 from domain.keys import issue_key
-from domain.plans import Endpoint, Period, Plan, RatePolicy, SpendCap, Subject
+from domain.plans import Endpoint, Period, Plan, RatePolicy, SpendCap, SpendCapOverride, Subject
 from domain.pricing import ListedPrice, Usage
 from domain.usage import Outcome, UsageRecord
 from tests.fakes.memory import CHEAP_MODEL, FakeModelCatalog, Harness
@@ -232,3 +232,14 @@ async def test_docs_name_the_first_allowed_model_and_the_newest_active_key():
     unloaded = PrepareDocs(ListAllowedModels(FakeModelCatalog(known=False), world.plans), world.keys, world.clock)
     assert (await unloaded.execute(None)).chat_model == FALLBACK_CHAT_MODEL
     assert (await unloaded.execute(narrow.account)).chat_model == OTHER_MODEL.id
+
+
+async def test_limit_state_shows_the_accounts_own_spend_caps():
+    world = World()
+    ada = await world.principal(WATCHED)
+    overrides = (SpendCapOverride(Period.DAY, 9_000), SpendCapOverride(Period.MONTH, None))
+    await world.accounts.save(ada.account.with_spend_caps(overrides))
+
+    caps = (await world.limits.execute(ada.account, None)).caps
+
+    assert [(c.cap.period, c.cap.limit_micros) for c in caps] == [(Period.DAY, 9_000)]

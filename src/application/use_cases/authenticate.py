@@ -6,7 +6,6 @@ from application.ports.clock import Clock
 from application.principal import Principal
 from domain.errors import AccountBanned, AuthenticationFailed
 from domain.keys import hash_secret, looks_like_key, secret_matches
-from domain.plans import with_account_limits
 
 _MAX_CACHED = 100_000
 
@@ -50,7 +49,7 @@ class Authenticate:
         # The lookup was by hash; this compare is the constant-time check of the secret itself.
         if not secret_matches(secret, key.secret_hash, self._pepper):
             return None
-        plan = with_account_limits(self._plans.get(account.plan), account.rate_limits, account.spend_caps)
+        plan = self._plans.in_force(account)
         return Principal(key=key, account=account, plan=plan)
 
     def forget(self) -> None:

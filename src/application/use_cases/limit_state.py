@@ -12,7 +12,7 @@ from application.ports.clock import Clock
 from application.ports.rate_limiter import RateLimiter
 from domain.accounts import Account
 from domain.keys import ApiKey
-from domain.plans import Plan, RatePolicy, SpendCap, Subject, period_end, with_account_limits
+from domain.plans import Plan, RatePolicy, SpendCap, Subject, period_end
 from domain.rate_policy import Decision, LimitCheck
 
 UNKNOWN_IP = "unknown"  # the subject admission counts a request without a client address under
@@ -45,11 +45,6 @@ class LimitState:
     caps: list[CapState]
 
 
-def plan_in_force(plans: PlanBook, account: Account) -> Plan:
-    """The plan a request of this account is admitted under (as `Authenticate` builds it)."""
-    return with_account_limits(plans.get(account.plan), account.rate_limits)
-
-
 class ReadLimitState:
     """A bucket per key is shown for each active key; a bucket per IP address for the address the
     viewer asks from, since that is the one their own calls from here are counted under.
@@ -76,7 +71,7 @@ class ReadLimitState:
 
     async def execute(self, account: Account, client_ip: str | None) -> LimitState:
         account = await self._accounts.get(account.id) or account
-        plan = plan_in_force(self._plans, account)
+        plan = self._plans.in_force(account)
         now = self._clock.now()
         keys: list[ApiKey] = []
         if any(p.subject is Subject.KEY for p in plan.policies):

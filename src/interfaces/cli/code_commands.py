@@ -3,17 +3,17 @@
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from application.use_cases.redemption_codes import IssueRedemptionCodes, ListRedemptionCodes, RevokeRedemptionCode
+from application.use_cases.admin.audited_codes import AuditedIssueCodes, AuditedRevokeCode
+from application.use_cases.redemption_codes import ListRedemptionCodes
 from domain.credits import credits_text
 from domain.errors import InvalidRequest
 from domain.redemption import RedemptionCode
+from interfaces.cli.actor import cli_actor
 from interfaces.cli.context import container, say
 from interfaces.cli.credit_commands import parse_amount
 from interfaces.cli.output import print_json, print_rows, when
 from interfaces.gateway_config import parse_duration
 from interfaces.settings import Settings
-
-ISSUER = "cli"  # who issued a code from the command line (the web console records the admin's email)
 
 
 def parse_expiry(text: str | None, now: datetime) -> datetime | None:
@@ -53,8 +53,8 @@ async def codes_issue(settings: Settings, args: argparse.Namespace) -> int:
     micros = parse_amount(args.credits, "--credits")
     expires = parse_expiry(args.expires, datetime.now(UTC))
     async with container(settings) as c:
-        issued = await (await c.get(IssueRedemptionCodes)).execute(
-            micros, max_uses=args.uses, count=args.count, expires_at=expires, created_by=ISSUER
+        issued = await (await c.get(AuditedIssueCodes)).execute(
+            cli_actor(), micros, max_uses=args.uses, count=args.count, expires_at=expires
         )
     now = datetime.now(UTC)
     if args.json:
@@ -98,7 +98,7 @@ async def codes_list(settings: Settings, args: argparse.Namespace) -> int:
 
 async def codes_revoke(settings: Settings, args: argparse.Namespace) -> int:
     async with container(settings) as c:
-        code, changed = await (await c.get(RevokeRedemptionCode)).execute(args.code_id)
+        code, changed = await (await c.get(AuditedRevokeCode)).execute(cli_actor(), args.code_id)
     if changed:
         say(f"code {code.id} revoked after {code.uses} of {code.max_uses} use(s); it admits no further redemption")
     else:

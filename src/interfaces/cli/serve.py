@@ -31,5 +31,8 @@ def serve(settings: Settings) -> int:
         forwarded_allow_ips=os.environ.get("SLUICE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         timeout_graceful_shutdown=int(os.environ.get("SLUICE_GRACEFUL_SECONDS", "30")),
         timeout_keep_alive=30,
+        # How long a worker may take to answer the supervisor's ping (start-up included) before it
+        # is killed and replaced: uvicorn's 5 s killed healthy workers starting on a busy machine.
+        timeout_worker_healthcheck=int(os.environ.get("SLUICE_WORKER_HEALTHCHECK_SECONDS", "30")),
     )
     return 0

@@ -20,6 +20,7 @@ from application.use_cases.admin.audited_accounts import (
     AuditedSetLimits,
     AuditedSetSpendCaps,
 )
+from application.use_cases.admin.audited_codes import AuditedIssueCodes, AuditedRevokeCode
 from application.use_cases.admin.audited_credits import AuditedDeductCredits, AuditedGrantCredits
 from application.use_cases.admin.audited_keys import AuditedRevokeKey
 from application.use_cases.admin.overview import AdminOverview
@@ -60,6 +61,8 @@ class AdminProvider(Provider):
     audited_grant = provide(AuditedGrantCredits)
     audited_deduct = provide(AuditedDeductCredits)
     audited_revoke = provide(AuditedRevokeKey)
+    audited_issue_codes = provide(AuditedIssueCodes)
+    audited_revoke_code = provide(AuditedRevokeCode)
     search_accounts = provide(SearchAccounts)
     overview = provide(AdminOverview)
     inspect_account = provide(InspectAccount)

@@ -22,7 +22,7 @@ WEB_HANDLERS: list[ControllerRouterHandler] = [
     KeysPage,
     KeysApi,
     CreditsPage,
-    *ADMIN_HANDLERS,
     DashboardPages,
     DocsPage,
+    *ADMIN_HANDLERS,
 ]

@@ -141,6 +141,7 @@ class Gateway:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.stop(signal.SIGKILL)  # not left running (and holding its port) after a failed start
         raise TimeoutError(f"gateway did not start:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:

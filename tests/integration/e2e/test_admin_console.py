@@ -183,3 +183,39 @@ def test_the_audit_page_filters(gateway: Gateway, console: Console) -> None:
     unknown = console.get("/admin/audit", action="account.delete")
     assert unknown.status_code == 400 and "no audit action" in unknown.text
     assert "No entries match." in console.get("/admin/audit", target="nobody@example.org").text
+
+
+def test_an_admin_issues_a_code_a_user_redeems_it_and_the_admin_revokes_it(
+    gateway: Gateway, console: Console
+) -> None:
+    page = console.get("/admin/codes")
+    assert page.status_code == 200 and "Issue codes" in page.text
+    token = _CSRF.search(page.text).group(1)
+    assert console.post("/admin/codes", {"credits": "3", "uses": "2"}).status_code == 403  # no CSRF token
+    issued = console.post("/admin/codes", {"_csrf": token, "credits": "3", "uses": "2", "reason": "club night"})
+    assert issued.status_code == 200 and "shown this once" in issued.text
+    [secret] = re.findall(r'<code class="secret">([^<]+)</code>', issued.text)
+    assert secret not in console.get("/admin/codes").text  # only on the answer to the form
+
+    user, _, _ = _user(gateway)
+    try:
+        credits_page = user.get(gateway.root + "/credits")
+        redeemed = user.post(
+            gateway.root + "/credits/redeem",
+            data={"_csrf": _CSRF.search(credits_page.text).group(1), "code": secret},
+            follow_redirects=True,
+        )
+        assert redeemed.status_code == 200 and "3" in str(redeemed.url)
+    finally:
+        user.close()
+
+    listing = console.get("/admin/codes")
+    [code_id] = re.findall(r'action="/admin/codes/([^/"]+)/revoke"', listing.text)
+    assert "1 of 2" in listing.text
+    revoked = console.post(f"/admin/codes/{code_id}/revoke", {"_csrf": token})
+    assert revoked.status_code == 200 and "The code is revoked" in revoked.text
+    assert f'action="/admin/codes/{code_id}/revoke"' not in revoked.text
+    actions = [entry["action"] for entry in _audit(gateway, "--action", "codes.issue")]
+    assert actions == ["codes.issue"]
+    [revocation] = _audit(gateway, "--action", "code.revoke")
+    assert (revocation["target"], revocation["actor"]) == (code_id, console.admin_email)
