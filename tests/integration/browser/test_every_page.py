@@ -53,6 +53,7 @@ SCREENS = [
     Screen("admin-audit", "/admin/audit", "admin", "Audit log"),
     Screen("admin-plans", "/admin/plans", "admin", "Plans"),
     Screen("admin-leases", "/admin/leases", "admin", "Open credit leases"),
+    Screen("admin-codes", "/admin/codes", "admin", "Redemption codes"),
 ]
 
 
