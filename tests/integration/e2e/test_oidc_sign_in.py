@@ -122,7 +122,7 @@ async def test_a_first_sign_in_creates_the_account_and_lands_signed_in(
     assert any(c.startswith("sluice_oidc=") and "max-age=0" in c.lower() for c in cookies), cookies
     dashboard = await browser.get(gw.root + "/dashboard")
     assert dashboard.status_code == 200
-    assert "Signed in as ada@example.org" in dashboard.text
+    assert '<a href="/account">ada@example.org</a>' in dashboard.text
     assert _linked(gw, "ada@example.org") == [(mock.issuer, "ada")]
 
 
@@ -133,7 +133,7 @@ async def test_a_second_sign_in_reuses_the_account(gw: Gateway, mock: MockProvid
         async with httpx.AsyncClient(timeout=10) as browser:
             back = await _sign_in(gw, mock, browser, "ada")
             assert (back.status_code, back.headers["location"]) == (303, "/dashboard")
-            assert "Signed in as ada@example.org" in (await browser.get(gw.root + "/dashboard")).text
+            assert '<a href="/account">ada@example.org</a>' in (await browser.get(gw.root + "/dashboard")).text
     assert _account_id(gw, "ada@example.org") == first
     assert _linked(gw, "ada@example.org") == [(mock.issuer, "ada")]
 
@@ -145,7 +145,7 @@ async def test_a_password_account_is_linked_by_its_verified_email(gw: Gateway, m
     async with httpx.AsyncClient(timeout=10) as browser:
         back = await _sign_in(gw, mock, browser, "grace", provider="club")
         assert back.status_code == 303, back.text
-        assert "Signed in as grace@example.org" in (await browser.get(gw.root + "/dashboard")).text
+        assert '<a href="/account">grace@example.org</a>' in (await browser.get(gw.root + "/dashboard")).text
     assert _account_id(gw, "grace@example.org") == account
     # The file's provider is the same issuer (written with a trailing slash) under another client id.
     assert _linked(gw, "grace@example.org") == [(mock.issuer, "grace")]
