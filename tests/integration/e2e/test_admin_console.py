@@ -49,7 +49,7 @@ class Console:
 
 def _actions(page: str) -> list[str]:
     """The actions of the audit table on a page, top to bottom."""
-    return re.findall(r"<td><code>([a-z_]+\.[a-z_]+)</code></td>", page)
+    return re.findall(r"<td data-label=\"Action\"><code>([a-z_]+\.[a-z_]+)</code></td>", page)
 
 
 def _set_password(gateway: Gateway, email: str) -> None:
