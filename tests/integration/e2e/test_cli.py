@@ -28,7 +28,7 @@ def test_version_and_help_name_every_option(cli: Gateway) -> None:
     assert "--plan NAME" in create and "--admin" in create and "admin role" in create
     assert "--expires-days N" in cli.cli("keys", "create", "--help").stdout
     usage = cli.cli("usage", "--help").stdout
-    assert "--since" in usage and "--by {model,day}" in usage
+    assert "--since" in usage and "--by {model,day,account,plan}" in usage
 
 
 def test_accounts_list_and_show(cli: Gateway) -> None:
