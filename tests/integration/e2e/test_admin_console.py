@@ -49,7 +49,7 @@ class Console:
 
 def _actions(page: str) -> list[str]:
     """The actions of the audit table on a page, top to bottom."""
-    return re.findall(r"<td><code>([a-z_]+\.[a-z_]+)</code></td>", page)
+    return re.findall(r"<td data-label=\"Action\"><code>([a-z_]+\.[a-z_]+)</code></td>", page)
 
 
 def _set_password(gateway: Gateway, email: str) -> None:
@@ -162,7 +162,7 @@ def test_credits_plan_spend_caps_and_a_key_from_the_account_page(gateway: Gatewa
 
     page = console.get(f"/admin/accounts/{account_id}").text
     actions = ["key.revoke", "account.spend_caps", "account.plan", "credits.deduct", "credits.grant"]
-    assert _actions(page) == actions and "spend_caps (day):</span> plan&#39;s → no cap" in page
+    assert _actions(page) == actions and "spend caps (day):</span> plan&#39;s → no cap" in page
     overview = console.get("/admin", days="1").text
     assert email in overview and "qwen/qwen3-32b" in overview and "capped" in overview
     plans = console.get("/admin/plans").text

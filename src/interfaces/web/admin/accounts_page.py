@@ -6,11 +6,9 @@ page again, saying why.
 """
 
 import secrets
-from typing import Annotated
 
 from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
 from litestar.response import Redirect
 
 from application.plan_book import PlanBook
@@ -66,11 +64,11 @@ class AdminAccountsPage(Controller):
         plan: str = "",
         status: str = "",
         role: str = "",
-        page_number: Annotated[int, Parameter(query="page", ge=1)] = 1,
+        page: int = 1,
     ) -> Response:
         viewer = await require_admin(request)
         criteria = AccountCriteria(q, plan or None, _enum(AccountStatus, status), _enum(Role, role))
-        found = await search.execute(criteria, page=page_number)
+        found = await search.execute(criteria, page=max(page, 1))
         return admin_page(
             "accounts.html",
             viewer,

@@ -1,12 +1,10 @@
 """/admin/audit: the audit log, newest first, filtered by action, target, actor and time."""
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated
 from urllib.parse import urlencode
 
 from dishka import FromDishka
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
 
 from application.use_cases.audit import ListAuditEntries
 from domain import errors as e
@@ -45,7 +43,7 @@ class AdminAuditPage(Controller):
         actor: str = "",
         since: str = "",
         until: str = "",
-        before: Annotated[int | None, Parameter(query="before", ge=1)] = None,
+        before: int | None = None,
     ) -> Response:
         viewer = await require_admin(request)
         filters = {"action": action, "target": target, "actor": actor, "since": since, "until": until}

@@ -44,10 +44,13 @@ def _limits(value: list[JsonValue]) -> str:
     return ", ".join(parts) or "the plan's"
 
 
+_PERIODS = ("day", "week", "month")  # the keys of a spend-caps snapshot, each in micro-dollars
+
+
 def _value(name: str, value: JsonValue) -> str:
     if value is None:
-        return "no cap" if name in ("day", "week", "month") else "-"
-    if name.endswith("_micros") and isinstance(value, int):
+        return "no cap" if name in _PERIODS else "-"
+    if (name.endswith("_micros") or name in _PERIODS) and isinstance(value, int) and not isinstance(value, bool):
         return usd_text(value)
     if name == "rate_limits" and isinstance(value, list):
         return _limits(value)
@@ -58,6 +61,10 @@ def _value(name: str, value: JsonValue) -> str:
 
 def _shown(name: str, mapping: Mapping[str, JsonValue], absent: str) -> str:
     return _value(name, mapping[name]) if name in mapping else absent
+
+
+def _label(name: str) -> str:
+    return name.removesuffix("_micros").replace("_", " ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,7 @@ def changes(entry: AuditEntry) -> list[Change]:
             old = before if isinstance(before, dict) else {}
             new = after if isinstance(after, dict) else {}
             for key in dict.fromkeys([*old, *new]):
-                found.append(Change(f"{name} ({key})", _shown(key, old, "plan's"), _shown(key, new, "plan's")))
+                found.append(Change(f"{_label(name)} ({key})", _shown(key, old, "plan's"), _shown(key, new, "plan's")))
             continue
-        found.append(Change(name, _shown(name, entry.before, ""), _shown(name, entry.after, "")))
+        found.append(Change(_label(name), _shown(name, entry.before, ""), _shown(name, entry.after, "")))
     return found
