@@ -33,6 +33,11 @@ def _replacement(match: re.Match[str]) -> str:
 
 def mask_secrets(text: str) -> str:
     """Idempotent: a masked text masks to itself."""
+    # Most lines hold none of the three markers: a lowered copy and three scans are ~20x cheaper
+    # than the pattern's own scan (which tries a URL scheme at every position).
+    lowered = text.lower()
+    if "sk-" not in lowered and "://" not in lowered and "bearer" not in lowered:
+        return text
     return _SECRET.sub(_replacement, text)
 
 
@@ -98,6 +103,10 @@ def _trace_ids() -> dict[str, str]:
 def configure_logging(level: str, *, access_log: bool = False, fmt: str = "json", with_trace: bool = False) -> None:
     """`access_log` is kept for the callers' sake: the request log (``sluice.request``) replaced
     uvicorn's access line, which is always off."""
+    # No line shows the thread or process names: not looking them up saves a few µs a record.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler()
     formatter = JsonFormatter(with_trace=with_trace) if fmt == "json" else TextFormatter(_FORMAT)
     handler.setFormatter(formatter)

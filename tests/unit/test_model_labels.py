@@ -51,9 +51,7 @@ def test_the_exposition_holds_only_bounded_model_labels() -> None:
     page = telemetry.page()[0].decode()
     models = {line.split('model="')[1].split('"')[0] for line in page.splitlines() if 'model="' in line}
     assert models == {OTHER, "qwen/qwen3-32b"}
-    assert (
-        'sluice_requests_total{endpoint="chat",family="openai",model="other",plan="free",status="404"} 600.0' in page
-    )
+    assert 'sluice_requests_total{endpoint="chat",family="openai",model="other",plan="free",status="404"} 600.0' in page
 
 
 def _answered(model: str, status: int) -> Observation:
