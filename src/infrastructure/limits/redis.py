@@ -18,7 +18,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import NoScriptError, RedisError
 
 from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
 from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, peek, to_ticks
@@ -37,7 +37,9 @@ class ObservedRedis(Redis):
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         try:
             return await super().execute_command(*args, **options)
-        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError):
+        except NoScriptError:
+            raise  # the script is loaded and run again: nothing failed
+        except (RedisError, OSError, TimeoutError):
             if self.on_error is not None:
                 self.on_error()
             raise

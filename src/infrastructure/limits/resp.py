@@ -121,8 +121,10 @@ class RespPipeline:
             if protocol is None or protocol.closed:
                 protocol = await self._connect()
             return await self._send(protocol, encode(*args))
-        except (OSError, TimeoutError):  # ConnectionError is an OSError
-            if self._on_error is not None:
+        except Exception as exc:
+            # NOSCRIPT only tells the caller to load its script; a refused AUTH, an OOM or a lost
+            # connection are Redis failing.
+            if self._on_error is not None and not str(exc).startswith("NOSCRIPT"):
                 self._on_error()
             raise
 
