@@ -82,6 +82,18 @@ class LeasedCreditLedger:
         self._prefix = "lease_" + secrets.token_hex(6)
         self._numbers = itertools.count(1)
 
+    @property
+    def open_leases(self) -> int:
+        return len(self._open)
+
+    def oldest_lease_seconds(self) -> float:
+        """How long the oldest lease this process holds has been open (0 with none): a lease that
+        stays open for long means a request that never settles, its credit held all that time."""
+        if not self._open:
+            return 0.0
+        now = self._clock.monotonic()
+        return max(0.0, now - min(lease.opened for lease in self._open.values()))
+
     async def balance(self, account_id: str) -> int:
         lease = self._current.get(account_id)
         return await self._inner.balance(account_id) + (lease.allowance if lease else 0)

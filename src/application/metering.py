@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from application.gateway_request import GatewayRequest
+from application.observation import Observation, current
 from application.ports.clock import Clock
 from application.ports.credits import CreditLedger
 from application.ports.model_resolver import ModelResolver
@@ -54,6 +55,7 @@ class Admission:
     decision: Decision | None  # the tightest rate decision, for the response headers
     started: float  # monotonic seconds
     prepaid: bool  # charged to the balance (the plan is prepaid, or the family bills the balance)
+    observation: Observation | None = None  # the request's, told of the settlement
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,24 +101,34 @@ class Meter:
         return len(self._unsettled)
 
     async def admit(self, principal: Principal, request: GatewayRequest) -> Admission:
+        observation = current()
+        if observation is not None:
+            observation.account_id = principal.account.id
+            observation.plan = principal.plan.name
+            observation.model = request.model
+            observation.streamed = request.stream
         if self._client_policy is not None:
             blocked = self._client_policy.match(*request.client_marks)
             if blocked is not None:
                 raise ClientBlocked(blocked)
         request = await self._resolve_model(request)
+        if observation is not None:
+            observation.model = request.model  # the id served, as the usage record keeps it
         model = await self._authorize_model(principal, request)
-        decision = await self._take_rate_decision(principal, request)
+        decision = await self._take_rate_decision(principal, request, observation)
         await self._check_spend_caps(principal)
         if principal.plan.moderate_input and request.input_texts is not None and self._moderator is not None:
             # After the limits (a refused request costs no classification), before anything is held.
             refuse_flagged(await self._moderator.classify(request.input_texts()))
-        request_id = self._ids.next()
+        request_id = (observation.take_request_id() if observation is not None else None) or self._ids.next()
         prepaid = principal.plan.prepaid or request.tariff.bills_balance
         reserved = await self._reserve(principal, request, model, request_id) if prepaid else 0
         admission = Admission(
-            request_id, principal, request, model, reserved, decision, self._clock.monotonic(), prepaid
+            request_id, principal, request, model, reserved, decision, self._clock.monotonic(), prepaid, observation
         )
         self._unsettled[request_id] = admission
+        if observation is not None:
+            observation.admitted()
         return admission
 
     async def settle_abandoned(self) -> int:
@@ -156,7 +168,9 @@ class Meter:
             raise UnknownModel(model_id)
         return model
 
-    async def _take_rate_decision(self, principal: Principal, request: GatewayRequest) -> Decision | None:
+    async def _take_rate_decision(
+        self, principal: Principal, request: GatewayRequest, observation: Observation | None
+    ) -> Decision | None:
         policies = principal.plan.policies_for(request.endpoint)
         if not policies:
             return None
@@ -169,6 +183,8 @@ class Meter:
         decisions = await self._limiter.acquire(checks)
         for policy, decision in zip(policies, decisions, strict=True):
             if not decision.allowed:
+                if observation is not None:
+                    observation.limited_bucket = policy.name
                 breached = LimitBreached(policy.name, policy.limit, policy.window_seconds, policy.subject)
                 raise RateLimited(breached, tightest(decisions) or decision)
         return tightest(decisions)
@@ -264,6 +280,14 @@ class Meter:
             self._recorder.record(record)
         except Exception:
             log.exception("recording usage of %s failed", admission.request_id)
+        if admission.observation is not None:
+            admission.observation.settled(
+                outcome=outcome.value,
+                prompt_tokens=record.prompt_tokens,
+                completion_tokens=record.completion_tokens,
+                cost_micros=record.cost_micros,
+                charged_micros=charged,
+            )
         try:
             if admission.reserved_micros or (admission.prepaid and charged):
                 entry = (

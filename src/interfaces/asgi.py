@@ -2,25 +2,43 @@
 
 `sluice serve` points uvicorn here (as a factory), so every worker process builds its own. The
 container builds the adapters as they are first needed and closes them when the app stops, after
-the Lifecycle's drain (`interfaces/providers`).
+the Lifecycle's drain (`interfaces/providers`). Outermost sits the request observer, so that every
+answer (a route's, an exception handler's, the router's 404) is counted and logged once.
 """
 
-from litestar import Litestar
+import os
 
+from infrastructure.telemetry.prometheus import PrometheusTelemetry, forget_process
+from infrastructure.telemetry.request_report import RequestReport
+from interfaces.draining import DRAIN
 from interfaces.http.app import BodyLimits, create_app
+from interfaces.http.observing import ASGIApp, ObservingMiddleware
+from interfaces.http.readiness import Readiness
 from interfaces.lifecycle import Lifecycle
 from interfaces.logging_setup import configure_logging
+from interfaces.process_watch import ProcessWatch
 from interfaces.providers import make_container
 from interfaces.settings import load_settings
 
 
-def create() -> Litestar:
+def create() -> ASGIApp:
     settings = load_settings()
-    configure_logging(settings.log_level, access_log=settings.access_log)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     container = make_container(settings)
+    DRAIN.seconds = settings.drain_seconds
+    watch = ProcessWatch()
+    observer: ObservingMiddleware
 
     async def start() -> None:
         await (await container.get(Lifecycle)).start()
+        observer.use(await container.get(RequestReport))
+        telemetry = await container.get(PrometheusTelemetry)
+        watch.start(telemetry.refresh, telemetry.readiness, await container.get(Readiness))
+        DRAIN.install()
+
+    async def stop() -> None:
+        await watch.stop()
+        forget_process(os.getpid())  # this worker's live gauges leave the sums with it
 
     limits = BodyLimits(
         settings.max_body_bytes,
@@ -28,4 +46,6 @@ def create() -> Litestar:
         gemini=settings.gemini_max_body_bytes,
         credits=settings.credits_max_body_bytes,
     )
-    return create_app(container, max_body_bytes=limits, on_startup=[start])
+    app = create_app(container, max_body_bytes=limits, on_startup=[start], on_shutdown=[stop])
+    observer = ObservingMiddleware(app, keep_content=settings.log_content)
+    return observer

@@ -35,7 +35,11 @@ class Settings:
     key_cache_seconds: float = 5.0
     upstream_read_timeout: float = 300.0
     max_active_keys: int = 50
-    access_log: bool = False
+    access_log: bool = True  # the request log: one structured line per request
+    log_format: str = "json"
+    log_content: bool = False  # request bodies in the request log: an operator's explicit choice
+    metrics_port: int | None = None  # /metrics on a port of its own (then not on the app's)
+    drain_seconds: float = 0.0  # after SIGTERM: not ready, still serving, this long
     lease_seconds: float = 30.0
     metrics_max_models: int = 100
     moderation_url: str = DEFAULT_MODERATION_URL
@@ -61,6 +65,33 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must lie between {low} and {high}, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    value = (env.get("SLUICE_LOG_FORMAT") or "json").strip().lower()
+    if value not in {"json", "text"}:
+        raise SettingsError(f"SLUICE_LOG_FORMAT must be json or text, got {value!r}")
+    return value
+
+
+def _drain_seconds(env: Mapping[str, str]) -> float:
+    if (env.get("SLUICE_DRAIN_SECONDS") or "").strip() in {"", "0"}:
+        return 0.0
+    value = _float(env, "SLUICE_DRAIN_SECONDS", 0.0)
+    if not 0 <= value <= 300:
+        raise SettingsError(f"SLUICE_DRAIN_SECONDS must lie between 0 and 300, got {value:g}")
     return value
 
 
@@ -156,7 +187,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         key_cache_seconds=_float(env, "SLUICE_KEY_CACHE_SECONDS", 5.0),
         upstream_read_timeout=_float(env, "SLUICE_UPSTREAM_TIMEOUT", 300.0),
         max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),
-        access_log=(env.get("SLUICE_ACCESS_LOG") or "").lower() in {"1", "true", "yes"},
+        access_log=_flag(env, "SLUICE_ACCESS_LOG", True),
+        log_format=_log_format(env),
+        log_content=_flag(env, "SLUICE_LOG_CONTENT", False),
+        metrics_port=_optional_int(env, "SLUICE_METRICS_PORT", 1, 65535),
+        drain_seconds=_drain_seconds(env),
         lease_seconds=_lease_seconds(env),
         metrics_max_models=_int(env, "SLUICE_METRICS_MAX_MODELS", 100, 0, 10_000),
         moderation_url=_moderation_url(env),

@@ -702,36 +702,14 @@ class FakeModelCatalog:
 
 
 class RecordingTelemetry:
-    """Remembers every event, in order, as (name, *arguments); never raises."""
+    """The `Telemetry` port (the metrics page) over a fixed body."""
 
-    def __init__(self) -> None:
-        self.events: list[tuple[object, ...]] = []
+    def __init__(self, body: bytes = b"# no metrics\n") -> None:
+        self.body = body
 
-    def request_done(self, endpoint: str, model: str, status: int, seconds: float) -> None:
-        self.events.append(("request_done", endpoint, model, status, seconds))
-
-    def upstream_done(self, endpoint: str, seconds: float) -> None:
-        self.events.append(("upstream_done", endpoint, seconds))
-
-    def rate_limited(self, bucket: str) -> None:
-        self.events.append(("rate_limited", bucket))
-
-    def upstream_error(self, kind: str) -> None:
-        self.events.append(("upstream_error", kind))
-
-    def stream_opened(self) -> None:
-        self.events.append(("stream_opened",))
-
-    def stream_closed(self) -> None:
-        self.events.append(("stream_closed",))
-
-    def exposition(self) -> tuple[bytes, str]:
-        """The metrics page body and its content type."""
-        lines = [" ".join(str(part) for part in event) for event in self.events]
-        return ("\n".join(lines) + "\n").encode(), "text/plain; charset=utf-8"
-
-    def named(self, name: str) -> list[tuple[object, ...]]:
-        return [e for e in self.events if e[0] == name]
+    def exposition(self) -> tuple[bytes, str] | None:
+        """The metrics page body and its content type; None when it is served on a port of its own."""
+        return self.body, "text/plain; charset=utf-8"
 
 
 # ------------------------------------------------------------------------------------------- helpers

@@ -1,5 +1,6 @@
 """Metric labels for models: bounded by the operator's configuration, whatever model ids clients send."""
 
+from application.observation import Observation
 from infrastructure.telemetry.model_labels import OTHER, ModelLabels
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
 
@@ -44,10 +45,17 @@ def test_the_exposition_holds_only_bounded_model_labels() -> None:
     telemetry = PrometheusTelemetry()
     telemetry.label_models(ModelLabels(CATALOGUE.__contains__, None, 100))
     for n in range(300):
-        telemetry.request_done("chat", f"openrouter/x-{n}", 404, 0.001)
-        telemetry.request_done("chat", f"@preset/{n}", 404, 0.001)
-    telemetry.request_done("chat", "qwen/qwen3-32b", 200, 0.001)
-    page = telemetry.exposition()[0].decode()
+        telemetry.report(_answered(f"openrouter/x-{n}", 404))
+        telemetry.report(_answered(f"@preset/{n}", 404))
+    telemetry.report(_answered("qwen/qwen3-32b", 200))
+    page = telemetry.page()[0].decode()
     models = {line.split('model="')[1].split('"')[0] for line in page.splitlines() if 'model="' in line}
     assert models == {OTHER, "qwen/qwen3-32b"}
-    assert 'sluice_requests_total{endpoint="chat",model="other",status="404"} 600.0' in page
+    assert 'sluice_requests_total{endpoint="chat",family="openai",model="other",plan="free",status="404"} 600.0' in page
+
+
+def _answered(model: str, status: int) -> Observation:
+    o = Observation("openai", "chat", "req_1")
+    o.model, o.plan = model, "free"
+    o.head_sent(status)
+    return o

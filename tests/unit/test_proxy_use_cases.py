@@ -20,7 +20,6 @@ from tests.fakes.memory import (
     DONE_FRAME,
     FakeModelCatalog,
     Harness,
-    RecordingTelemetry,
     content_frame,
     usage_frame,
 )
@@ -55,7 +54,7 @@ async def settled_records(h: Harness) -> list[UsageRecord]:
 def openai_frames(relayed: Relayed, wants_usage: bool = False) -> AsyncIterator[bytes]:
     """The relay as the OpenAI family sends it on."""
     assert relayed.events is not None
-    return sse_body(relayed.events, wants_usage, RecordingTelemetry())
+    return sse_body(relayed.events, wants_usage)
 
 
 async def collect(frames: AsyncIterator[bytes]) -> list[bytes]:

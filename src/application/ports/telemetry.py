@@ -2,20 +2,9 @@ from typing import Protocol
 
 
 class Telemetry(Protocol):
-    """Counters and timings the operator watches; implementations must be cheap and never raise."""
+    """The metrics page. What is counted is told by the edge's request report and the adapters'
+    hooks (infrastructure/telemetry), not through this port: the use cases count nothing."""
 
-    def request_done(self, endpoint: str, model: str, status: int, seconds: float) -> None: ...
-
-    def upstream_done(self, endpoint: str, seconds: float) -> None: ...
-
-    def rate_limited(self, bucket: str) -> None: ...
-
-    def upstream_error(self, kind: str) -> None: ...
-
-    def stream_opened(self) -> None: ...
-
-    def stream_closed(self) -> None: ...
-
-    def exposition(self) -> tuple[bytes, str]:
-        """The metrics page body and its content type."""
+    def exposition(self) -> tuple[bytes, str] | None:
+        """The metrics page body and its content type; None when it is served on a port of its own."""
         ...

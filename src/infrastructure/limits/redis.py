@@ -10,7 +10,7 @@ call must hash to the same slot.
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -18,6 +18,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError
 
 from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
 from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, peek, to_ticks
@@ -28,12 +29,29 @@ _PEEK_LUA = files(__package__).joinpath("gcra_peek.lua").read_text(encoding="utf
 _SPEND_BATCH_LUA = files(__package__).joinpath("spend_batch.lua").read_text(encoding="utf-8")
 
 
+class ObservedRedis(Redis):
+    """redis-py's client, telling `on_error` of every command that could not reach Redis."""
+
+    on_error: Callable[[], None] | None = None
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **options)
+        except NoScriptError:
+            raise  # the script is loaded and run again: nothing failed
+        except (RedisError, OSError, TimeoutError):
+            if self.on_error is not None:
+                self.on_error()
+            raise
+
+
 def redis_client(
     url: str,
     *,
     max_connections: int = 64,
     socket_timeout: float = 1.0,
     health_check_interval: int = 30,
+    on_error: Callable[[], None] | None = None,
 ) -> Redis:
     """A client that fails fast when Redis is gone, instead of stalling every request.
 
@@ -51,7 +69,9 @@ def redis_client(
         retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         decode_responses=False,
     )
-    return Redis.from_pool(pool)
+    client = ObservedRedis.from_pool(pool)
+    client.on_error = on_error
+    return client
 
 
 def _decisions(checks: Sequence[LimitCheck], replies: list[list[int]]) -> list[Decision]:

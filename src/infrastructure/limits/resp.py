@@ -8,6 +8,7 @@ cost a few microseconds of Python each. Everything else (scripts, spend counters
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -100,7 +101,7 @@ class _Protocol(asyncio.Protocol):
 
 
 class RespPipeline:
-    def __init__(self, url: str, *, timeout: float = 1.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 1.0, on_error: Callable[[], None] | None = None) -> None:
         parsed = urlparse(url)
         if parsed.scheme not in ("redis", ""):
             raise ValueError("the pipelined Redis connection speaks plain redis:// only")
@@ -112,12 +113,20 @@ class RespPipeline:
         self._timeout = timeout
         self._protocol: _Protocol | None = None
         self._connecting = asyncio.Lock()
+        self._on_error = on_error  # told of every failure to reach Redis (the backend-error metric)
 
     async def call(self, *args: bytes | str | int) -> Reply:
-        protocol = self._protocol
-        if protocol is None or protocol.closed:
-            protocol = await self._connect()
-        return await self._send(protocol, encode(*args))
+        try:
+            protocol = self._protocol
+            if protocol is None or protocol.closed:
+                protocol = await self._connect()
+            return await self._send(protocol, encode(*args))
+        except Exception as exc:
+            # NOSCRIPT only tells the caller to load its script; a refused AUTH, an OOM or a lost
+            # connection are Redis failing.
+            if self._on_error is not None and not str(exc).startswith("NOSCRIPT"):
+                self._on_error()
+            raise
 
     async def _send(self, protocol: _Protocol, command: bytes) -> Reply:
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -158,6 +158,12 @@ class BufferedSqlUsageRecorder:
     @property
     def pending(self) -> int:
         return len(self._pending)
+
+    def oldest_pending_seconds(self) -> float:
+        """Age of the oldest record not yet written (0 with none): the flush lag."""
+        if not self._pending:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - self._pending[0].created_at).total_seconds())
 
     def record(self, record: UsageRecord) -> None:
         self._pending.append(record)

@@ -2,6 +2,7 @@
 
 from dishka import FromDishka
 from litestar import Controller, Response, get
+from litestar.exceptions import NotFoundException
 
 from application.ports.telemetry import Telemetry
 from interfaces.http.injection import inject
@@ -26,5 +27,8 @@ class OpsController(Controller):
     @get("/metrics", operation_class=documented(ok={"type": "string"}, ok_media_type="text/plain"))
     @inject
     async def metrics(self, telemetry: FromDishka[Telemetry]) -> Response:
-        body, content_type = telemetry.exposition()
+        page = telemetry.exposition()
+        if page is None:  # SLUICE_METRICS_PORT serves them, out of the public port's reach
+            raise NotFoundException()
+        body, content_type = page
         return Response(body, media_type=content_type)

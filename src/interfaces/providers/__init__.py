@@ -19,7 +19,7 @@ from interfaces.providers.payments import PaymentsProvider
 from interfaces.providers.persistence import PersistenceProvider
 from interfaces.providers.ports import PortsProvider
 from interfaces.providers.single_sign_on import SingleSignOnProvider
-from interfaces.providers.telemetry import TelemetryProvider
+from interfaces.providers.telemetry import BackendErrorsProvider, TelemetryProvider
 from interfaces.providers.upstream import UpstreamProvider
 from interfaces.providers.use_cases import UseCasesProvider
 from interfaces.providers.web_sessions import web_sessions_provider
@@ -31,6 +31,7 @@ __all__ = ["PortsProvider", "UseCasesProvider", "make_container", "providers"]
 def providers(settings: Settings) -> list[Provider]:
     return [
         ConfigProvider(),
+        BackendErrorsProvider(),
         PersistenceProvider(),
         limits_provider(settings),  # after persistence: it decorates the readiness probes
         web_sessions_provider(settings),  # Redis (the limits provider's client) or the database

@@ -13,6 +13,7 @@ from application.ports.rate_limiter import RateLimiter, SpendStore
 from infrastructure.limits.memory import InProcessRateLimiter, InProcessSpendCounter
 from infrastructure.limits.redis import PipelinedRedisRateLimiter, RedisRateLimiter, RedisSpendCounter, redis_client
 from infrastructure.limits.resp import RespPipeline
+from infrastructure.telemetry.backend_errors import BackendErrors
 from interfaces.http.readiness import Readiness
 from interfaces.providers._closing import close_quietly
 from interfaces.settings import Settings
@@ -22,20 +23,20 @@ class RedisLimitsProvider(Provider):
     scope = Scope.APP
 
     @provide
-    async def client(self, settings: Settings) -> AsyncIterator[Redis]:
+    async def client(self, settings: Settings, errors: BackendErrors) -> AsyncIterator[Redis]:
         assert settings.redis_url is not None
-        client = redis_client(settings.redis_url)
+        client = redis_client(settings.redis_url, on_error=errors.redis_failed)
         yield client
         await close_quietly(client.aclose)
 
     @provide
-    async def limiter(self, settings: Settings, client: Redis) -> AsyncIterator[RateLimiter]:
+    async def limiter(self, settings: Settings, client: Redis, errors: BackendErrors) -> AsyncIterator[RateLimiter]:
         assert settings.redis_url is not None
         if not settings.redis_url.startswith("redis://"):
             yield RedisRateLimiter(client)  # rediss:// and unix:// stay on redis-py
             return
         # One pipelined socket for the per-request decision (docs/architecture.md has the figures).
-        pipeline = RespPipeline(settings.redis_url)
+        pipeline = RespPipeline(settings.redis_url, on_error=errors.redis_failed)
         yield PipelinedRedisRateLimiter(pipeline)
         await close_quietly(pipeline.aclose)
 

@@ -17,6 +17,8 @@ from infrastructure.persistence.image_store import SqlImageStore
 from infrastructure.persistence.passwords import SqlPasswordStore
 from infrastructure.persistence.redemption_codes import SqlRedemptionCodes
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
+from infrastructure.telemetry.backend_errors import BackendErrors
+from interfaces.draining import DRAIN
 from interfaces.http.readiness import Readiness
 from interfaces.providers._closing import close_quietly
 from interfaces.settings import Settings
@@ -26,8 +28,9 @@ class PersistenceProvider(Provider):
     scope = Scope.APP
 
     @provide
-    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    async def engine(self, settings: Settings, errors: BackendErrors) -> AsyncIterator[AsyncEngine]:
         engine = create_engine(settings.database_url)
+        errors.watch_engine(engine)
         yield engine
         await close_quietly(engine.dispose)
 
@@ -42,9 +45,11 @@ class PersistenceProvider(Provider):
     checkouts = provide(SqlCheckoutStore)
     credit_history = provide(SqlCreditHistory)
     redemption_codes = provide(SqlRedemptionCodes)
+
     @provide
     def images(self, sessions: async_sessionmaker[AsyncSession]) -> SqlImageStore:
         return SqlImageStore(sessions)
+
     credit_store = provide(SqlCreditLedger)  # the durable ledger: under the leases, and the operator's CreditAdmin
 
     @provide
@@ -61,4 +66,5 @@ class PersistenceProvider(Provider):
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
 
-        return Readiness({"database": database})  # the limits provider adds Redis when there is one
+        # The limits provider adds Redis when there is one, the upstream provider the catalogue.
+        return Readiness({"database": database}, draining=DRAIN.is_draining)

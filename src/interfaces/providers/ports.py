@@ -20,7 +20,7 @@ from application.ports.passwords import PasswordStore
 from application.ports.rate_limiter import SpendCounter
 from application.ports.redemption_codes import RedemptionCodeStore
 from application.ports.telemetry import Telemetry
-from application.ports.upstream import ModelCatalog, Upstream
+from application.ports.upstream import ModelCatalog
 from application.ports.usage import UsageQueries, UsageRecorder
 from application.spend_cache import CachedSpendCounter
 from infrastructure.argon2_hasher import Argon2PasswordHasher
@@ -34,11 +34,9 @@ from infrastructure.persistence.credits import SqlCreditLedger
 from infrastructure.persistence.image_store import SqlImageStore
 from infrastructure.persistence.passwords import SqlPasswordStore
 from infrastructure.persistence.redemption_codes import SqlRedemptionCodes
-from infrastructure.persistence.usage import SqlUsageQueries
-from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
+from infrastructure.persistence.usage import BufferedSqlUsageRecorder, SqlUsageQueries
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
 from infrastructure.upstream.catalog import CachedModelCatalog
-from infrastructure.upstream.openrouter import OpenRouterUpstream
 
 
 class PortsProvider(Provider):
@@ -57,8 +55,7 @@ class PortsProvider(Provider):
     checkouts = alias(SqlCheckoutStore, provides=CheckoutStore)
     credit_history = alias(SqlCreditHistory, provides=CreditHistory)
     redemption_codes = alias(SqlRedemptionCodes, provides=RedemptionCodeStore)
-    recorder = alias(MeteredUsageRecorder, provides=UsageRecorder)
-    upstream = alias(OpenRouterUpstream, provides=Upstream)
+    recorder = alias(BufferedSqlUsageRecorder, provides=UsageRecorder)
     catalog = alias(CachedModelCatalog, provides=ModelCatalog)
     telemetry = alias(PrometheusTelemetry, provides=Telemetry)
 

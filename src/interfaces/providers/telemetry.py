@@ -1,14 +1,27 @@
-"""Metrics: the Prometheus registry, watching the usage buffer and labelling the catalogue's models."""
+"""Metrics: the Prometheus registry and what it watches, the observed upstreams, the request report."""
 
-from dishka import Provider, Scope, provide
+from dishka import Provider, Scope, decorate, provide
 
+from application.credit_leases import LeasedCreditLedger
+from application.ports.moderation import ModerationUpstream
+from application.ports.upstream import Upstream
 from infrastructure.persistence.usage import BufferedSqlUsageRecorder
-from infrastructure.telemetry.metered_recorder import MeteredUsageRecorder
+from infrastructure.telemetry.backend_errors import BackendErrors
 from infrastructure.telemetry.model_labels import ModelLabels
-from infrastructure.telemetry.prometheus import PrometheusTelemetry
+from infrastructure.telemetry.observed_upstream import ObservedUpstream
+from infrastructure.telemetry.prometheus import Gauges, PrometheusTelemetry
+from infrastructure.telemetry.request_report import RequestReport
 from infrastructure.upstream.catalog import CachedModelCatalog
+from infrastructure.upstream.openrouter import OpenRouterUpstream
 from interfaces.gateway_config import GatewayConfig
 from interfaces.settings import Settings
+
+
+class BackendErrorsProvider(Provider):
+    """Before persistence and limits: the engine and the Redis clients report to it."""
+
+    scope = Scope.APP
+    errors = provide(BackendErrors)
 
 
 class TelemetryProvider(Provider):
@@ -21,12 +34,33 @@ class TelemetryProvider(Provider):
         config: GatewayConfig,
         usage_store: BufferedSqlUsageRecorder,
         catalog: CachedModelCatalog,
+        ledger: LeasedCreditLedger,
+        errors: BackendErrors,
     ) -> PrometheusTelemetry:
         telemetry = PrometheusTelemetry()
-        telemetry.watch_usage_buffer(lambda: usage_store.pending, lambda: usage_store.flush_failures)
+        telemetry.on_app_port = settings.metrics_port is None
+        telemetry.watch(
+            Gauges(
+                usage_depth=lambda: usage_store.pending,
+                usage_lag=usage_store.oldest_pending_seconds,
+                usage_failures=lambda: usage_store.flush_failures,
+                leases_open=lambda: ledger.open_leases,
+                lease_oldest=ledger.oldest_lease_seconds,
+                redis_errors=lambda: errors.redis,
+                database_errors=lambda: errors.database,
+            )
+        )
         telemetry.label_models(ModelLabels(catalog.lists, config.allowed_models, settings.metrics_max_models))
         return telemetry
 
     @provide
-    def recorder(self, usage_store: BufferedSqlUsageRecorder, telemetry: PrometheusTelemetry) -> MeteredUsageRecorder:
-        return MeteredUsageRecorder(usage_store, telemetry)
+    def upstream(self, upstream: OpenRouterUpstream, telemetry: PrometheusTelemetry) -> Upstream:
+        return ObservedUpstream(upstream, telemetry)
+
+    @decorate
+    def moderation_upstream(self, upstream: ModerationUpstream, telemetry: PrometheusTelemetry) -> ModerationUpstream:
+        return ObservedUpstream(upstream, telemetry)  # type: ignore[return-value]
+
+    @provide
+    def report(self, settings: Settings, telemetry: PrometheusTelemetry) -> RequestReport:
+        return RequestReport(telemetry, log_requests=settings.access_log)

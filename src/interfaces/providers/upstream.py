@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide
+from dishka import Provider, Scope, decorate, provide
 
 from application.ports.moderation import ModerationUpstream, Moderator
 from infrastructure.upstream.catalog import CachedModelCatalog
@@ -10,6 +10,7 @@ from infrastructure.upstream.moderation import OpenAIModerator
 from infrastructure.upstream.openrouter import OpenRouterUpstream
 from infrastructure.upstream.unconfigured import UnconfiguredUpstream
 from interfaces.gateway_config import GatewayConfig
+from interfaces.http.readiness import NotReady, Readiness
 from interfaces.providers._closing import close_quietly
 from interfaces.settings import Settings, moderation_unconfigured
 
@@ -48,3 +49,12 @@ class UpstreamProvider(Provider):
     @provide
     def moderator(self, upstream: ModerationUpstream) -> Moderator:
         return OpenAIModerator(upstream)
+
+    @decorate
+    def readiness(self, readiness: Readiness, catalog: CachedModelCatalog) -> Readiness:
+        async def catalogue() -> None:
+            # A stale list counts: the gateway serves from it while refreshes fail.
+            if not await catalog.known():
+                raise NotReady("the model list could not be loaded from the upstream")
+
+        return readiness.with_probe("upstream catalogue", catalogue)

@@ -192,7 +192,7 @@ def test_serve_logs_where_it_points_with_every_secret_masked(postgres_base_url: 
         gateway.stop()
     text = gateway.log()
     line = next(line for line in text.splitlines() if "sluice starting" in line)
-    assert "INFO" in line
+    assert json.loads(line)["level"] == "info"  # JSON lines by default
     assert "upstream http://127.0.0.1:9/api/v1" in line
     assert f"database {make_url(database).render_as_string(hide_password=True)}" in line
     assert "limiter redis://:***@127.0.0.1:6379/11" in line

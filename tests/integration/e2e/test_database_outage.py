@@ -53,8 +53,18 @@ def test_a_database_outage_answers_503_and_loses_no_record_and_no_credit(
             while call() != 200 and time.monotonic() < recovered:
                 time.sleep(0.2)
             statuses += [call() for _ in range(5)]
+        time.sleep(0.6)  # the process pushes its counts twice a second
+        metrics = httpx.get(gw.root + "/metrics").text
     finally:
         gw.stop()
+    database_errors = [line for line in metrics.splitlines() if line.startswith("sluice_backend_errors_total")]
+    assert any('backend="database"' in line and not line.endswith(" 0.0") for line in database_errors), metrics
+    refused = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("sluice_requests_total{") and 'status="503"' in line and 'family="openai"' in line
+    )
+    assert refused == statuses.count(503)
     assert 500 not in statuses, statuses
     assert set(statuses) <= {200, 503}, statuses
     assert 503 in statuses  # the outage was seen (the key cache outlived, new leases could not be taken)

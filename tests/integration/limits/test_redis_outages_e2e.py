@@ -1,6 +1,7 @@
 """`sluice serve` on a Redis of the test's own: whatever Redis answers or fails to, the client gets
 a 503 `backend_unavailable` (never a 500), and exact decisions once Redis is back."""
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -33,6 +34,15 @@ def chat(gateway: Gateway, key: str) -> httpx.Response:
     )
 
 
+def redis_errors(gateway: Gateway) -> float:
+    """`sluice_backend_errors_total{backend="redis"}`, once the process has pushed its counts (0.5 s)."""
+    time.sleep(0.6)
+    for line in httpx.get(gateway.root + "/metrics").text.splitlines():
+        if line.startswith('sluice_backend_errors_total{backend="redis"}'):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("no Redis error counter in /metrics")
+
+
 def assert_backend_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "backend_unavailable"
@@ -44,6 +54,7 @@ def test_a_wrong_redis_password_is_503_not_500(upstream: FakeUpstreamHandle, ser
         key = gw.new_key()
         for _ in range(2):
             assert_backend_unavailable(chat(gw, key))
+        assert redis_errors(gw) >= 2
     finally:
         gw.stop()
 
@@ -65,6 +76,7 @@ def test_redis_out_of_memory_restarted_and_back(upstream: FakeUpstreamHandle, se
         server.stop()
         assert_backend_unavailable(chat(gw, tiny))
         assert_backend_unavailable(chat(gw, capped))
+        assert redis_errors(gw) >= 3  # the OOM and the two refused while it was down
         server.start()  # same port, no data: the limit starts over, the cap is seeded again
 
         statuses = [chat(gw, tiny).status_code for _ in range(5)]

@@ -1,11 +1,8 @@
 """The credits API's routes: one chat endpoint priced in credits, and the model list."""
 
-import time
-
 from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
 
-from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.charged_call import ProxyChargedRequest
@@ -34,9 +31,7 @@ class CreditsController(Controller):
         request: Request,
         auth: FromDishka[Authenticate],
         charged: FromDishka[ProxyChargedRequest],
-        telemetry: FromDishka[Telemetry],
     ) -> Response:
-        started = time.perf_counter()
         principal = await auth.execute(bearer(request))
         batch = is_batch(request.query_params.get("batch"))
         call = parse_credits_chat(await request.body(), client_ip(request), client_marks(request), batch)
@@ -44,11 +39,8 @@ class CreditsController(Controller):
         proxied = result.proxied
         headers = response_headers(proxied.request_id, proxied.decision)
         if proxied.error is not None:
-            telemetry.upstream_error(proxied.error.kind)
-            telemetry.request_done("chat", call.model, proxied.error.status, time.perf_counter() - started)
             return CREDITS_ERRORS.upstream_error(proxied.error, headers)
         assert proxied.reply is not None
-        telemetry.request_done("chat", call.model, proxied.reply.status, time.perf_counter() - started)
         body = with_credits(proxied.reply.body, result.charged_micros, result.balance_micros, batch)
         return Response(body, status_code=proxied.reply.status, media_type="application/json", headers=headers)
 

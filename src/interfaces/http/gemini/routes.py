@@ -4,7 +4,6 @@ Model ids hold slashes (`models/qwen/qwen3-32b:generateContent`), so everything 
 is the target: the model, then `:` and the method.
 """
 
-import time
 from collections.abc import AsyncIterator
 
 from dishka import FromDishka
@@ -12,7 +11,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
 from application.gateway_request import GatewayRequest
-from application.ports.telemetry import Telemetry
 from application.ports.upstream import ModelCatalog, StreamChunk
 from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
@@ -83,14 +81,13 @@ def _data(raw: bytes) -> bytes | None:
 
 
 async def _gemini_events(
-    events: AsyncIterator[StreamEvent], translator: StreamTranslator, sse: bool, telemetry: Telemetry
+    events: AsyncIterator[StreamEvent], translator: StreamTranslator, sse: bool
 ) -> AsyncIterator[bytes]:
     framer = None if sse else JsonArrayFramer()
 
     def framed(obj: bytes) -> bytes:
         return sse_event(obj) if framer is None else framer.frame(obj)
 
-    telemetry.stream_opened()
     try:
         async for event in events:
             if event.__class__ is StreamChunk:
@@ -105,12 +102,12 @@ async def _gemini_events(
         if framer is not None:
             yield framer.close()
     finally:
-        telemetry.stream_closed()
         await events.aclose()  # type: ignore[attr-defined]
 
 
 class GeminiController(Controller):
     include_in_schema = False  # /openapi.json documents the OpenAI family; docs/api.md has this one
+
     @post("/models/{target:path}", status_code=200)
     @inject
     async def model_call(
@@ -120,9 +117,7 @@ class GeminiController(Controller):
         auth: FromDishka[Authenticate],
         proxy: FromDishka[ProxyModelRequest],
         relay: FromDishka[StreamModelRequest],
-        telemetry: FromDishka[Telemetry],
     ) -> Response:
-        started = time.perf_counter()
         principal = await auth.execute(gemini_key(request))
         model, method = _split(target)
         body = await request.body()
@@ -132,45 +127,39 @@ class GeminiController(Controller):
             except GeminiRequestError as exc:
                 raise InvalidRequest(exc.message, param=exc.field) from None
         if method == "generateContent":
-            return await self._generate(request, principal, model, body, proxy, telemetry, started)
+            return await self._generate(request, principal, model, body, proxy)
         if method == "streamGenerateContent":
-            return await self._stream(request, principal, model, body, relay, telemetry, started)
-        return gemini_response(404, f"Method '{method}' is not served here: use generateContent, "
-                               "streamGenerateContent or countTokens.")
+            return await self._stream(request, principal, model, body, relay)
+        return gemini_response(
+            404, f"Method '{method}' is not served here: use generateContent, streamGenerateContent or countTokens."
+        )
 
     async def _generate(  # type: ignore[no-untyped-def]
-        self, request, principal: Principal, model: str, body: bytes, proxy, telemetry, started: float
+        self, request, principal: Principal, model: str, body: bytes, proxy
     ) -> Response:
         ask = _translated(model, body, stream=False)
         proxied = await proxy.execute(principal, _call(request, model, body, ask, stream=False))
         headers = response_headers(proxied.request_id, proxied.decision)
         if proxied.error is not None:
-            telemetry.upstream_error(proxied.error.kind)
-            telemetry.request_done("chat", model, proxied.error.status, time.perf_counter() - started)
             return GEMINI_ERRORS.upstream_error(proxied.error, headers)
         assert proxied.reply is not None
         try:
             answer = translate_reply(proxied.reply.body, model=model, include_thoughts=ask.include_thoughts)
         except UpstreamReplyError as exc:
-            telemetry.request_done("chat", model, 502, time.perf_counter() - started)
             return gemini_response(502, f"The upstream's answer could not be read: {exc}", headers)
-        telemetry.request_done("chat", model, 200, time.perf_counter() - started)
         return Response(answer, media_type=_JSON, headers=headers)
 
     async def _stream(  # type: ignore[no-untyped-def]
-        self, request, principal: Principal, model: str, body: bytes, relay, telemetry, started: float
+        self, request, principal: Principal, model: str, body: bytes, relay
     ) -> Response:
         ask = _translated(model, body, stream=True)
         sse = request.query_params.get("alt") == "sse"
         relayed = await relay.execute(principal, _call(request, model, body, ask, stream=True))
         headers = response_headers(relayed.request_id, relayed.decision)
         if relayed.error is not None:
-            telemetry.upstream_error(relayed.error.kind)
-            telemetry.request_done("chat", model, relayed.error.status, time.perf_counter() - started)
             return GEMINI_ERRORS.upstream_error(relayed.error, headers)
         assert relayed.events is not None
-        telemetry.request_done("chat", model, 200, time.perf_counter() - started)
-        frames = _gemini_events(relayed.events, StreamTranslator(model, ask.include_thoughts), sse, telemetry)
+        frames = _gemini_events(relayed.events, StreamTranslator(model, ask.include_thoughts), sse)
         if sse:
             return Stream(frames, media_type="text/event-stream", headers={**_SSE_HEADERS, **headers})
         return Stream(frames, media_type=_JSON, headers=headers)

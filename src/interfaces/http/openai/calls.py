@@ -1,12 +1,10 @@
 """The shared steps of every metered OpenAI-family call: authenticate, parse, proxy, answer."""
 
-import time
 from collections.abc import Callable
 
 from litestar import Request, Response
 
 from application.gateway_request import GatewayRequest
-from application.ports.telemetry import Telemetry
 from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.moderate import ProxyModerationRequest
@@ -32,12 +30,10 @@ class ForwardModelCall:
         auth: Authenticate,
         proxy: ProxyModelRequest,
         moderation: ProxyModerationRequest,
-        telemetry: Telemetry,
     ) -> None:
         self._auth = auth
         self._proxy = proxy
         self._moderation = moderation  # moderations go to their own upstream
-        self.telemetry = telemetry
 
     async def caller(self, request: Request) -> Principal:
         return await self._auth.execute(bearer(request))
@@ -48,21 +44,16 @@ class ForwardModelCall:
         return principal, parse(await request.body(), client_ip(request), client_marks(request))
 
     async def __call__(self, request: Request, parse: Parser) -> Response:
-        started = time.perf_counter()
         principal, call = await self.read(request, parse)
-        return await self.send(principal, call, started)
+        return await self.send(principal, call)
 
-    async def send(self, principal: Principal, call: GatewayRequest, started: float) -> Response:
+    async def send(self, principal: Principal, call: GatewayRequest) -> Response:
         """A metered non-streaming call; the upstream's body goes back as it came (plus our headers)."""
         proxy = self._moderation if call.endpoint is Endpoint.MODERATIONS else self._proxy
         proxied = await proxy.execute(principal, call)
-        endpoint = call.endpoint.value
         if proxied.error is not None:
-            self.telemetry.upstream_error(proxied.error.kind)
-            self.telemetry.request_done(endpoint, call.model, proxied.error.status, time.perf_counter() - started)
             return OPENAI_ERRORS.upstream_error(proxied.error, response_headers(proxied.request_id, proxied.decision))
         assert proxied.reply is not None
-        self.telemetry.request_done(endpoint, call.model, proxied.reply.status, time.perf_counter() - started)
         return Response(
             proxied.reply.body,
             status_code=proxied.reply.status,

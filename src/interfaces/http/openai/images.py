@@ -6,7 +6,6 @@ import time
 from litestar import Request, Response
 
 from application.gateway_request import GatewayRequest
-from application.ports.telemetry import Telemetry
 from application.principal import Principal
 from application.use_cases.generate_images import GenerateImages, MadeImage
 from domain.plans import Endpoint
@@ -30,10 +29,7 @@ def _item(made: MadeImage, base_url: str, wants_url: bool) -> ImageItem:
     return image.url, None, image.revised_prompt
 
 
-async def generate_images(
-    request: Request, principal: Principal, generate: GenerateImages, telemetry: Telemetry
-) -> Response:
-    started = time.perf_counter()
+async def generate_images(request: Request, principal: Principal, generate: GenerateImages) -> Response:
     ask = parse_image_request(await request.body())
     call = GatewayRequest(
         endpoint=Endpoint.IMAGES,
@@ -48,10 +44,7 @@ async def generate_images(
     made = await generate.execute(principal, call, count=ask.n, read=images_from_reply, keep=ask.wants_url)
     headers = response_headers(made.request_id, made.decision)
     if made.error is not None:
-        telemetry.upstream_error(made.error.kind)
-        telemetry.request_done("images", ask.model, made.error.status, time.perf_counter() - started)
         return OPENAI_ERRORS.upstream_error(made.error, headers)
-    telemetry.request_done("images", ask.model, 200, time.perf_counter() - started)
     base_url = str(request.base_url).rstrip("/")
     items = [_item(m, base_url, ask.wants_url) for m in made.images]
     return Response(

@@ -1,6 +1,5 @@
 """The OpenAI family: chat completions, embeddings, moderations, models, stats and key, under three prefixes."""
 
-import time
 from typing import Any
 
 import msgspec
@@ -62,22 +61,17 @@ class OpenAIController(Controller):
     async def chat_completions(
         self, request: Request, forward: FromDishka[ForwardModelCall], relay: FromDishka[StreamModelRequest]
     ) -> Response:
-        started = time.perf_counter()
         principal, chat = await forward.read(request, parse_chat)
         call = chat.request
         if not call.stream:
-            return await forward.send(principal, call, started)
-        telemetry = forward.telemetry
+            return await forward.send(principal, call)
         relayed = await relay.execute(principal, call)
         headers = response_headers(relayed.request_id, relayed.decision)
         if relayed.error is not None:
-            telemetry.upstream_error(relayed.error.kind)
-            telemetry.request_done("chat", call.model, relayed.error.status, time.perf_counter() - started)
             return OPENAI_ERRORS.upstream_error(relayed.error, headers)
         assert relayed.events is not None
-        telemetry.request_done("chat", call.model, 200, time.perf_counter() - started)
         return Stream(
-            sse_body(relayed.events, chat.wants_usage, telemetry),
+            sse_body(relayed.events, chat.wants_usage),
             media_type="text/event-stream",
             headers={**_SSE_HEADERS, **headers},
         )
@@ -105,7 +99,7 @@ class OpenAIController(Controller):
         self, request: Request, forward: FromDishka[ForwardModelCall], generate: FromDishka[GenerateImages]
     ) -> Response:
         principal = await forward.caller(request)
-        return await generate_images(request, principal, generate, forward.telemetry)
+        return await generate_images(request, principal, generate)
 
     @post(
         "/moderations",

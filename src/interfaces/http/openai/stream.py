@@ -3,7 +3,6 @@
 import json
 from collections.abc import AsyncIterator
 
-from application.ports.telemetry import Telemetry
 from application.ports.upstream import StreamChunk
 from application.use_cases.stream_model_request import StreamBroken, StreamEvent
 
@@ -13,10 +12,9 @@ def error_frame(message: str, status: int) -> bytes:
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
-async def sse_body(events: AsyncIterator[StreamEvent], wants_usage: bool, telemetry: Telemetry) -> AsyncIterator[bytes]:
+async def sse_body(events: AsyncIterator[StreamEvent], wants_usage: bool) -> AsyncIterator[bytes]:
     """The bytes of each event untouched; the usage report only to a client that asked for it
     (metering always asks the upstream for one)."""
-    telemetry.stream_opened()
     try:
         async for event in events:
             if event.__class__ is StreamChunk:
@@ -25,6 +23,5 @@ async def sse_body(events: AsyncIterator[StreamEvent], wants_usage: bool, teleme
             elif isinstance(event, StreamBroken):
                 yield error_frame(event.error.message, event.error.status)
     finally:
-        telemetry.stream_closed()
         # Closing here (not at garbage collection) settles a disconnected stream at once.
         await events.aclose()  # type: ignore[attr-defined]
