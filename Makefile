@@ -17,7 +17,9 @@ run: $(BIN)/.installed
 	$(BIN)/sluice serve
 
 ## Layer contracts, lint, then every test (integration tests need Postgres and Redis: see README).
+## The deploy tests' helm, kubectl and promtool come first, into .cache/tools/bin (once).
 test: $(BIN)/.installed
+	bash deploy/ci/fetch-tools
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
