@@ -17,14 +17,16 @@ run: $(BIN)/.installed
 	$(BIN)/sluice serve
 
 ## Layer contracts, lint, then every test (integration tests need Postgres and Redis: see README).
+## The deploy tests' helm, kubectl and promtool come first, into .cache/tools/bin (once).
 test: $(BIN)/.installed
+	bash deploy/ci/fetch-tools
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
 
 ## A local stand-in for OpenRouter on 127.0.0.1:9000 (the project's own fake upstream).
 fake-upstream: $(BIN)/.installed

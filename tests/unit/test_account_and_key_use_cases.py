@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.principal import Principal
 from application.use_cases.accounts import CreateAccount, FindAccount, SetAccountBanned
@@ -190,7 +191,7 @@ async def test_revoked_and_expired_keys_do_not_count_against_the_cap(world: Worl
     with pytest.raises(TooManyKeys):
         await sut.execute("ada@example.com", "three")
 
-    await RevokeApiKey(world.keys, world.clock).execute(first.key.id)
+    await RevokeApiKey(world.keys, world.clock, AccessCaches()).execute(first.key.id)
     await sut.execute("ada@example.com", "three")
     with pytest.raises(TooManyKeys):
         await sut.execute("ada@example.com", "four")
@@ -227,7 +228,7 @@ async def test_list_api_keys(world: World):
 async def test_revoke_api_key_says_whether_it_changed_anything(world: World):
     await create(world)
     issued = await issuer(world).execute("ada@example.com", "laptop")
-    sut = RevokeApiKey(world.keys, world.clock)
+    sut = RevokeApiKey(world.keys, world.clock, AccessCaches())
 
     key, changed = await sut.execute(issued.key.id)
     revoked_at = world.clock.now()
@@ -243,7 +244,7 @@ async def test_revoke_api_key_says_whether_it_changed_anything(world: World):
 
 async def test_revoke_an_unknown_key_is_not_found(world: World):
     with pytest.raises(NotFound, match="no key with id key_nope"):
-        await RevokeApiKey(world.keys, world.clock).execute("key_nope")
+        await RevokeApiKey(world.keys, world.clock, AccessCaches()).execute("key_nope")
 
 
 # ------------------------------------------------------------------------------ SetAccountBanned
@@ -251,7 +252,7 @@ async def test_revoke_an_unknown_key_is_not_found(world: World):
 
 async def test_ban_and_unban(world: World):
     account = await create(world, plan="gold")
-    sut = SetAccountBanned(world.accounts)
+    sut = SetAccountBanned(world.accounts, AccessCaches())
 
     banned, changed = await sut.execute("ADA@example.com", banned=True)
 
@@ -269,7 +270,7 @@ async def test_ban_and_unban(world: World):
 
 async def test_ban_an_unknown_account_is_not_found(world: World):
     with pytest.raises(NotFound):
-        await SetAccountBanned(world.accounts).execute("nobody@example.com", banned=True)
+        await SetAccountBanned(world.accounts, AccessCaches()).execute("nobody@example.com", banned=True)
 
 
 # ---------------------------------------------------------------------------------- GrantCredits

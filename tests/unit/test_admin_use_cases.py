@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.ports.account_directory import AccountCriteria
 from application.use_cases.account_limits import LimitSetting, SetAccountLimits
@@ -93,7 +94,7 @@ async def w() -> World:
 
 
 async def test_a_ban_and_an_unban_are_each_one_entry_and_a_repeat_is_none(w: World):
-    sut = AuditedSetBanned(SetAccountBanned(w.accounts), w.record)
+    sut = AuditedSetBanned(SetAccountBanned(w.accounts, AccessCaches()), w.record)
 
     account, changed = await sut.execute(ADMIN, "ADA@example.com", True, reason="  spam,\n again ")
     await sut.execute(ADMIN, "ada@example.com", True)  # banned already: nothing to record
@@ -175,7 +176,7 @@ async def test_spend_caps_record_each_period_and_lifted_ones_as_none(w: World):
 
 
 async def test_a_reason_too_long_is_refused_before_anything_changes(w: World):
-    sut = AuditedSetBanned(SetAccountBanned(w.accounts), w.record)
+    sut = AuditedSetBanned(SetAccountBanned(w.accounts, AccessCaches()), w.record)
     with pytest.raises(InvalidRequest, match="at most 500"):
         await sut.execute(ADMIN, "ada@example.com", True, reason="x" * 501)
     assert not (await w.accounts.get(w.ada.id)).is_banned and w.entries() == []
@@ -183,7 +184,7 @@ async def test_a_reason_too_long_is_refused_before_anything_changes(w: World):
 
 async def test_an_entry_that_cannot_be_written_is_logged_whole_and_the_failure_shows(w: World, caplog):
     w.audit.failing = True
-    sut = AuditedSetBanned(SetAccountBanned(w.accounts), w.record)
+    sut = AuditedSetBanned(SetAccountBanned(w.accounts, AccessCaches()), w.record)
 
     with pytest.raises(ConnectionError):
         await sut.execute(ADMIN, "ada@example.com", True, reason="abuse")
@@ -231,7 +232,7 @@ async def test_grants_and_deductions_name_their_ledger_entry_and_a_replay_record
 async def test_revoking_any_accounts_key_records_its_owner(w: World):
     issued = issue_key(w.ada.id, "laptop", b"p", w.clock.now(), active_keys=0)
     await w.keys.add(issued.key)
-    sut = AuditedRevokeKey(RevokeApiKey(w.keys, w.clock), w.record)
+    sut = AuditedRevokeKey(RevokeApiKey(w.keys, w.clock, AccessCaches()), w.record)
 
     key, changed = await sut.execute(ADMIN, f" {issued.key.id} ", reason="leaked")
     await sut.execute(ADMIN, issued.key.id)
@@ -254,9 +255,9 @@ async def test_revoking_any_accounts_key_records_its_owner(w: World):
 async def _history(w: World) -> None:
     bob = new_account("bob@example.com", "default", w.clock.now())
     await w.accounts.add(bob)
-    ban = AuditedSetBanned(SetAccountBanned(w.accounts), w.record)
+    ban = AuditedSetBanned(SetAccountBanned(w.accounts, AccessCaches()), w.record)
     plan = AuditedChangePlan(ChangeAccountPlan(w.accounts, PLANS), w.record)
-    revoke = AuditedRevokeKey(RevokeApiKey(w.keys, w.clock), w.record)
+    revoke = AuditedRevokeKey(RevokeApiKey(w.keys, w.clock, AccessCaches()), w.record)
     issued = issue_key(w.ada.id, "laptop", b"p", w.clock.now(), active_keys=0)
     await w.keys.add(issued.key)
     for step in (

@@ -5,8 +5,11 @@ from datetime import timedelta
 import pytest
 
 import application.use_cases.authenticate as authenticate_module
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.principal import Principal
+from application.use_cases.accounts import SetAccountBanned
+from application.use_cases.api_keys import RevokeApiKey
 from application.use_cases.authenticate import Authenticate
 from domain.accounts import Account, new_account
 from domain.errors import AccountBanned, AuthenticationFailed
@@ -226,3 +229,45 @@ async def test_the_secret_is_checked_with_a_constant_time_compare(world: World, 
 
     assert checked == [(world.issued.secret, world.issued.key.secret_hash)]
     assert compared == [(world.issued.key.secret_hash, world.issued.key.secret_hash)]
+
+
+async def test_a_revocation_made_in_this_process_is_refused_at_once_and_elsewhere_after_the_ttl(world: World):
+    elsewhere = Authenticate(world.keys, world.plans, world.clock, PEPPER, ttl_seconds=TTL)  # another replica
+    await world.sut.execute(world.issued.secret)
+    await elsewhere.execute(world.issued.secret)
+
+    await RevokeApiKey(world.keys, world.clock, AccessCaches(world.sut)).execute(world.issued.key.id)
+
+    with pytest.raises(AuthenticationFailed):
+        await world.sut.execute(world.issued.secret)
+    await elsewhere.execute(world.issued.secret)  # still cached there, as documented
+    world.clock.advance(TTL)
+    with pytest.raises(AuthenticationFailed):
+        await elsewhere.execute(world.issued.secret)
+
+
+async def test_a_ban_and_an_unban_made_in_this_process_apply_at_once(world: World):
+    await world.sut.execute(world.issued.secret)
+    ban = SetAccountBanned(world.accounts, AccessCaches(world.sut))
+
+    await ban.execute(world.account.email, True)
+    with pytest.raises(AccountBanned):
+        await world.sut.execute(world.issued.secret)
+    await ban.execute(world.account.email, False)
+    assert (await world.sut.execute(world.issued.secret)).account.is_banned is False
+
+
+async def test_forgetting_an_account_keeps_every_other_account_cached(world: World):
+    other = new_account("bob@example.com", "gold", world.clock.now())
+    await world.accounts.add(other)
+    bobs = issue_key(other.id, "phone", PEPPER, world.clock.now(), active_keys=0)
+    await world.keys.add(bobs.key)
+    await world.sut.execute(world.issued.secret)
+    await world.sut.execute(bobs.secret)
+
+    world.sut.forget_account(world.account.id)
+    await world.sut.execute(world.issued.secret)
+    await world.sut.execute(bobs.secret)
+
+    ada, bob = (hash_secret(s, PEPPER) for s in (world.issued.secret, bobs.secret))
+    assert world.keys.lookups == [ada, bob, ada]  # only Ada's key was read again

@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.ports.usage import Grouping, UsageGroup
 from application.use_cases.account_report import DescribeAccount
@@ -60,7 +61,7 @@ async def test_list_accounts_by_email_with_balances_and_filters():
     world = World()
     bob = await world.account("bob@example.com", "capped")
     ada = await world.account("ada@example.com", balance=1_500_000)
-    await SetAccountBanned(world.accounts).execute("bob@example.com", True)
+    await SetAccountBanned(world.accounts, AccessCaches()).execute("bob@example.com", True)
     sut = ListAccounts(world.accounts, world.ledger)
 
     everyone = await sut.execute()

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.use_cases.accounts import CreateAccount, FindAccount, SetAccountBanned
 from application.use_cases.passwords import ChangePassword, SetPassword
@@ -145,7 +146,7 @@ async def test_unknown_email_wrong_password_and_no_password_cost_one_verificatio
 
 async def test_a_banned_account_cannot_sign_in(world: World) -> None:
     await signed_up(world)
-    await SetAccountBanned(world.accounts).execute("ada@example.org", True)
+    await SetAccountBanned(world.accounts, AccessCaches()).execute("ada@example.org", True)
     with pytest.raises(AccountBanned):
         await world.sign_in().execute("ada@example.org", GOOD, client_ip="192.0.2.1")
     with pytest.raises(SignInFailed):  # the ban is told only to who knows the password
@@ -213,12 +214,12 @@ async def test_a_ban_ends_sessions_within_the_account_cache(world: World) -> Non
     done = await signed_up(world)
     resolve = world.resolve(cache_seconds=5)
     assert await resolve.execute(done.opened.token) is not None
-    await SetAccountBanned(world.accounts).execute("ada@example.org", True)
+    await SetAccountBanned(world.accounts, AccessCaches()).execute("ada@example.org", True)
     assert await resolve.execute(done.opened.token) is not None  # still cached
     world.clock.advance(5)
     assert await resolve.execute(done.opened.token) is None
     assert world.sessions.sessions == {}
-    await SetAccountBanned(world.accounts).execute("ada@example.org", False)
+    await SetAccountBanned(world.accounts, AccessCaches()).execute("ada@example.org", False)
     assert await resolve.execute(done.opened.token) is None  # an unban does not bring the session back
 
 
@@ -226,8 +227,16 @@ async def test_forget_drops_the_account_cache_at_once(world: World) -> None:
     done = await signed_up(world)
     resolve = world.resolve(cache_seconds=60)
     await resolve.execute(done.opened.token)
-    await SetAccountBanned(world.accounts).execute("ada@example.org", True)
+    await SetAccountBanned(world.accounts, AccessCaches()).execute("ada@example.org", True)
     resolve.forget()
+    assert await resolve.execute(done.opened.token) is None
+
+
+async def test_a_ban_made_in_this_process_ends_the_session_at_once(world: World) -> None:
+    done = await signed_up(world)
+    resolve = world.resolve(cache_seconds=60)
+    assert await resolve.execute(done.opened.token) is not None
+    await SetAccountBanned(world.accounts, AccessCaches(resolve)).execute("ada@example.org", True)
     assert await resolve.execute(done.opened.token) is None
 
 

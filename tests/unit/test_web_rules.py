@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.use_cases.accounts import CreateAccount
 from application.use_cases.api_keys import IssueApiKey, RevokeApiKey
@@ -101,7 +102,7 @@ async def test_keys_are_listed_active_first_with_their_last_use() -> None:
     used = await issue.execute("ada@example.org", "used")
     clock.advance(60)
     await issue.execute("ada@example.org", "fresh", expires_at=clock.now() + timedelta(days=1))
-    await RevokeApiKey(keys, clock).execute(old.key.id)
+    await RevokeApiKey(keys, clock, AccessCaches()).execute(old.key.id)
     earlier = clock.now() - timedelta(seconds=30)
     records = [_record(used.key.id, account.id, earlier), _record(used.key.id, account.id, clock.now())]
     usage = InMemoryUsageStore(records)
@@ -123,7 +124,7 @@ async def test_revoking_with_an_owner_refuses_other_accounts_keys_as_unknown() -
     ada = await CreateAccount(accounts, PlanBook(), clock).execute("ada@example.org")
     bob = await CreateAccount(accounts, PlanBook(), clock).execute("bob@example.org")
     key = await IssueApiKey(accounts, keys, clock, b"pepper").execute("ada@example.org", "laptop")
-    revoke = RevokeApiKey(keys, clock)
+    revoke = RevokeApiKey(keys, clock, AccessCaches())
     with pytest.raises(NotFound):
         await revoke.execute(key.key.id, owner_id=bob.id)
     assert (await keys.get(key.key.id)).revoked_at is None  # type: ignore[union-attr]

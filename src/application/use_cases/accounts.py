@@ -1,3 +1,4 @@
+from application.access_caches import AccessCaches
 from application.plan_book import PlanBook
 from application.ports.accounts import AccountRepository
 from application.ports.clock import Clock
@@ -33,19 +34,22 @@ class FindAccount:
 
 
 class SetAccountBanned:
-    """Bans or unbans; a banned account's keys answer 403 within the key cache's lifetime."""
+    """Bans or unbans: at once in this process, within the key cache's lifetime in every other."""
 
-    def __init__(self, accounts: AccountRepository) -> None:
+    def __init__(self, accounts: AccountRepository, caches: AccessCaches) -> None:
         self._accounts = accounts
         self._find = FindAccount(accounts)
+        self._caches = caches
 
     async def execute(self, email: str, banned: bool) -> tuple[Account, bool]:
         """The account after the call, and whether this call changed it (False: it was so already)."""
         account = await self._find.execute(email)
         if account.is_banned == banned:
+            self._caches.forget_account(account.id)  # changed elsewhere, perhaps, and still cached here
             return account, False
         changed = account.banned() if banned else account.unbanned()
         await self._accounts.save(changed)
+        self._caches.forget_account(account.id)
         return changed, True
 
 

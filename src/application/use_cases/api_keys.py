@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from application.access_caches import AccessCaches
 from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.clock import Clock
@@ -58,9 +59,12 @@ class ListApiKeys:
 
 
 class RevokeApiKey:
-    def __init__(self, keys: ApiKeyRepository, clock: Clock) -> None:
+    """Revokes a key: this process refuses it at once, every other within the key cache's lifetime."""
+
+    def __init__(self, keys: ApiKeyRepository, clock: Clock, caches: AccessCaches) -> None:
         self._keys = keys
         self._clock = clock
+        self._caches = caches
 
     async def execute(self, key_id: str, *, owner_id: str | None = None) -> tuple[ApiKey, bool]:
         """The key after the call, and whether this call revoked it (False: it was revoked before).
@@ -71,6 +75,9 @@ class RevokeApiKey:
         if key is None or (owner_id is not None and key.account_id != owner_id):
             raise NotFound(f"no key with id {key_id}")
         if key.revoked_at is not None:
+            # Revoked elsewhere a moment ago, perhaps, and still cached here: forgotten all the same.
+            self._caches.forget_account(key.account_id)
             return key, False
         await self._keys.revoke(key.id, self._clock.now())
+        self._caches.forget_account(key.account_id)
         return key.revoked(self._clock.now()), True

@@ -88,8 +88,11 @@ class ResolveSession:
         return account
 
     def forget(self) -> None:
-        """Drops cached accounts (after a ban or role change in this process)."""
+        """Drops every cached account."""
         self._cache.clear()
+
+    def forget_account(self, account_id: str) -> None:
+        self._cache.pop(account_id, None)
 
 
 class SignOut:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from dishka import Provider, Scope, provide
 
+from application.access_caches import AccessCaches
 from application.background import BackgroundTasks
 from application.metering import Meter
 from application.plan_book import PlanBook
@@ -62,6 +63,11 @@ class UseCasesProvider(Provider):
     @provide
     def authenticate(self, keys: ApiKeyRepository, plans: PlanBook, clock: Clock, settings: Settings) -> Authenticate:
         return Authenticate(keys, plans, clock, settings.key_pepper, settings.key_cache_seconds)
+
+    @provide
+    def access_caches(self, authenticate: Authenticate, sessions: ResolveSession) -> AccessCaches:
+        # One pair per process: a revocation or ban made here reaches the caches that serve here.
+        return AccessCaches(authenticate, sessions)
 
     @provide
     def issue_key(
