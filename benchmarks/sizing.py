@@ -30,6 +30,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,47 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+class ConnectionPeaks:
+    """The most Postgres connections (application_name "sluice", this database) and Redis clients
+    (on the URL's database) open at once while a run lasts, sampled every 100 ms in a thread."""
+
+    def __init__(self, pg_url: str, database: str, redis_url: str) -> None:
+        self._pg_url, self._database, self._redis_url = pg_url, database, redis_url
+        self.postgres = 0
+        self.redis = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._sample()), daemon=True)
+
+    async def _sample(self) -> None:
+        import asyncpg
+        import redis
+
+        connection = await asyncpg.connect(self._pg_url)
+        client = redis.Redis.from_url(self._redis_url)
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        try:
+            while not self._stop.is_set():
+                count = await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice' AND datname = $1",
+                    self._database,
+                )
+                self.postgres = max(self.postgres, int(count))
+                # less this sampler's own connection
+                self.redis = max(self.redis, sum(str(c.get("db")) == str(db) for c in client.client_list()) - 1)
+                await asyncio.sleep(0.1)
+        finally:
+            await connection.close()
+            client.close()
+
+    def __enter__(self) -> ConnectionPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 class Sizing(bench.Bench):
@@ -145,16 +187,19 @@ class Sizing(bench.Bench):
             sent = warm["requests"]
             cut = 32  # requests in flight when a wrk run stops counting: answered, recorded, not counted
             for connections in CONNECTIONS:
-                result = self.measure(
-                    f"w{workers}-c{connections}",
-                    PORT_GATEWAY,
-                    connections,
-                    self.d_load,
-                    key=key,
-                    track=track,
-                    core=load_cores,
-                )
+                peaks = ConnectionPeaks(bench._plain_pg_url(self.db_url), self.args.database, self.args.redis_url)
+                with peaks:
+                    result = self.measure(
+                        f"w{workers}-c{connections}",
+                        PORT_GATEWAY,
+                        connections,
+                        self.d_load,
+                        key=key,
+                        track=track,
+                        core=load_cores,
+                    )
                 result["sizing"] = _per_core(result, track)
+                result["sizing"] |= {"postgres_connections_peak": peaks.postgres, "redis_clients_peak": peaks.redis}
                 out[f"c{connections}"] = result
                 sent += result["all_attempts_requests"]
                 cut += connections * result["attempts"]
@@ -215,8 +260,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| workers | gateway on | fake + wrk on | wrk connections | req/s | p50 / p99 (ms) | errors "
         "| gateway CPU (cores) | **req/s per gateway core** | gateway CPU per request (µs) "
-        "| Postgres + Redis CPU per request (µs) | other processes (% of a core) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Postgres + Redis CPU per request (µs) | Postgres connections / Redis clients (peak) "
+        "| other processes (% of a core) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for shape in results["shapes"]:
         for connections in CONNECTIONS:
@@ -228,7 +274,8 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {run['non_2xx'] + run['socket_errors']} | {size['gateway_cores']:.2f} "
                 f"| **{bench.fmt(size['rps_per_gateway_core'], 0)}** "
                 f"| {bench.fmt(size['gateway_cpu_us_per_request'], 0)} "
-                f"| {bench.fmt(size['backends_cpu_us_per_request'], 0)} | {size['other_pct']:.0f} |"
+                f"| {bench.fmt(size['backends_cpu_us_per_request'], 0)} "
+                f"| {size['postgres_connections_peak']} / {size['redis_clients_peak']} | {size['other_pct']:.0f} |"
             )
     lines += ["", "Ledger read back after each gateway stopped:", ""]
     for shape in results["shapes"]:
@@ -248,6 +295,7 @@ def markdown(results: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 s runs: a smoke test, not figures")
+    parser.add_argument("--no-request-log", action="store_true", help="SLUICE_ACCESS_LOG=0 (default: request log on)")
     parser.add_argument("--max-other-cpu", type=float, default=25.0, help="repeat a run disturbed more (%% of a core)")
     parser.add_argument("--retries", type=int, default=2)
     parser.add_argument("--retry-budget", type=float, default=60.0)
