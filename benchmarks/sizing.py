@@ -18,7 +18,8 @@ requests per second per core of it, and what Postgres and Redis spent per reques
 Postgres at 127.0.0.1:5432 (database ``sluice_bench_sizing``, dropped and re-created) and Redis
 (``--redis-url``, default database 12; nothing is flushed: every run has accounts and keys of its
 own, so no counter is shared). Results: ``benchmarks/results/sizing-<stamp>.json`` and ``.md``; wrk's
-output and the server logs beside them as ``sizing-<stamp>-*.raw`` (not committed).
+output and the server logs beside them as ``sizing-<stamp>-*.raw`` (not committed). A full run (not
+``--quick``, not ``--no-docs``) also rewrites the sizing block of docs/operations.md.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from typing import Any
 
 import run as bench  # benchmarks/run.py, on sys.path as this script's directory
 
+OPERATIONS = bench.ROOT / "docs" / "operations.md"
+DOCS_BEGIN = "<!-- sizing:begin (written by benchmarks/sizing.py; edit the script, not this block) -->"
+DOCS_END = "<!-- sizing:end -->"
 PORT_FAKE = 9211  # not run.py's, so that a sizing run next to it fails on nothing but the CPU
 PORT_GATEWAY = 8291
 CONNECTIONS = (64, 128)
@@ -295,6 +299,7 @@ def markdown(results: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 s runs: a smoke test, not figures")
+    parser.add_argument("--no-docs", action="store_true", help="leave the sizing block of docs/operations.md alone")
     parser.add_argument("--no-request-log", action="store_true", help="SLUICE_ACCESS_LOG=0 (default: request log on)")
     parser.add_argument("--max-other-cpu", type=float, default=25.0, help="repeat a run disturbed more (%% of a core)")
     parser.add_argument("--retries", type=int, default=2)
@@ -325,6 +330,13 @@ def main() -> int:
     (bench.RESULTS / f"sizing-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
     (bench.RESULTS / f"sizing-{stamp}.md").write_text(table + "\n")
     print(table)
+    if not args.quick and not args.no_docs:
+        text = OPERATIONS.read_text()
+        begin, end = text.find(DOCS_BEGIN), text.find(DOCS_END)
+        if 0 <= begin < end:
+            block = f"Results file: `benchmarks/results/sizing-{stamp}.json`.\n\n{table}\n"
+            OPERATIONS.write_text(text[: begin + len(DOCS_BEGIN)] + "\n" + block + text[end:])
+            bench.log("updated the sizing block of docs/operations.md")
     bench.log(f"done in {results['elapsed_s']} s; results/sizing-{stamp}.json and .md")
     return 0
 
