@@ -303,7 +303,7 @@ def traffic() -> dict[str, Any]:
             stat("API requests/s", "Metered API requests (OpenAI, Gemini, credits families).", api, "reqps"),
             stat(
                 "5xx ratio",
-                "Share of API requests answered 5xx. SluiceHigh5xxRatio fires above 5%.",
+                "Share of API requests answered 5xx. SluiceHigh5xxRatio fires above 5% (it counts the web pages too).",
                 f"{rate('sluice_requests_total', API, S5XX)} / {api}",
                 "percentunit",
                 thresholds=[(0.01, "orange"), (0.05, "red")],
