@@ -259,7 +259,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Sizing run `{results['stamp']}`{' (--quick)' if results['quick'] else ''}: {machine['cpu_model']}, "
         f"{machine['cores']} cores, kernel {machine['kernel']}, Python {machine['python']}, {machine['postgres']}; "
-        f"load average at start {' / '.join(machine['loadavg_at_start'])}. Plan `full` (Redis limit, daily spend cap, "
+        f"load average at start {' / '.join(machine['loadavg_at_start'])}; the yardstick loop of run.py (the VM's "
+        f"speed of the moment) {machine['python_loop_ref_ms']} ms. Plan `full` (Redis limit, daily spend cap, "
         "prepaid credits, usage records), one small non-streaming chat completion per request, keep-alive.",
         "",
         "| workers | gateway on | fake + wrk on | wrk connections | req/s | p50 / p99 (ms) | errors "
