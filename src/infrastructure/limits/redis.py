@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -52,12 +53,14 @@ def redis_client(
     socket_timeout: float = 1.0,
     health_check_interval: int = 30,
     on_error: Callable[[], None] | None = None,
+    tracer: Tracer | None = None,
 ) -> Redis:
     """A client that fails fast when Redis is gone, instead of stalling every request.
 
     Connect and read time out after `socket_timeout`; a connection error (typically a pooled
     connection the server closed) is retried once at once, a timeout never (the command may
     have run). A request waits at most `socket_timeout` for a free connection of the pool.
+    With a `tracer` (tracing is on) every command and pipeline is a span.
     """
     pool = BlockingConnectionPool.from_url(
         url,
@@ -69,7 +72,13 @@ def redis_client(
         retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         decode_responses=False,
     )
-    client = ObservedRedis.from_pool(pool)
+    if tracer is None:
+        client = ObservedRedis.from_pool(pool)
+    else:
+        from infrastructure.limits.traced_redis import TracedRedis, spans_of  # it builds on ObservedRedis
+
+        client = TracedRedis.from_pool(pool)
+        client.spans = spans_of(client, tracer)
     client.on_error = on_error
     return client
 
