@@ -1,8 +1,9 @@
 """CLIENT spans for Redis commands, in the database semantic conventions (``db.system.name=redis``).
 
-Named ``redis <COMMAND>`` (``redis EVALSHA``, ``redis MULTI`` for a transaction's pipeline). The
-command's arguments are never recorded: they are keys and script arguments, not worth their cost,
-and a key may name an account.
+Named ``redis <COMMAND>`` (``redis EVALSHA``, ``redis MULTI`` for a transaction's pipeline), and
+made only inside a recording span: a command outside any request (a spend batch's flush, the
+readiness watch's PING) makes none. The command's arguments are never recorded: they are keys and
+script arguments, not worth their cost, and a key may name an account.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class RedisSpans:
         }
 
     async def around(self, operation: str, run: Callable[[], Awaitable[T]], batch: int | None = None) -> T:
+        if not trace.get_current_span().is_recording():
+            return await run()  # outside a request (or not sampled): no span of its own
         attributes: dict[str, Any] = {**self._attributes, "db.operation.name": operation}
         if batch is not None:
             attributes["db.operation.batch.size"] = batch

@@ -4,7 +4,8 @@ Our own thin ASGI wrapper rather than opentelemetry-instrumentation-asgi's middl
 names spans by the raw path (a model id, an image's unguessable token), records the full URL with
 its query (``?key=`` included: only AWS- and GCS-style signatures are redacted), captures headers
 when an ``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*`` variable says so, and opens a span per
-ASGI message; it also cost about twice as much a request (docs/architecture.md, Tracing).
+ASGI message; it also costs 2.5 times as much a request, send and receive spans excluded
+(benchmarks/tracing_overhead.py; docs/architecture.md, Tracing).
 
 Here: the incoming ``traceparent`` (through the global propagator, so ``OTEL_PROPAGATORS`` holds)
 is the parent; the name is ``METHOD route`` with Litestar's route template once the router has
@@ -15,6 +16,7 @@ query values are redacted but for a few harmless ones; the span ends with the la
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -85,18 +87,22 @@ def _start_attributes(scope: Scope, method: str) -> dict[str, Any]:
 
 
 class ServerSpans:
-    def __init__(self, app: ASGIApp, tracer: trace.Tracer) -> None:
+    """`excluded`: paths matching it get no span (``OTEL_PYTHON_EXCLUDED_URLS``, e.g. probes and scrapes)."""
+
+    def __init__(self, app: ASGIApp, tracer: trace.Tracer, excluded: re.Pattern[str] | None = None) -> None:
         self._app = app
         self._tracer = tracer
+        self._excluded = excluded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self._excluded is not None and self._excluded.search(scope["path"])):
             await self._app(scope, receive, send)
             return
         method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
         parent = propagate.extract(scope, getter=_GETTER)
+        name = "HTTP" if method == "_OTHER" else method
         span = self._tracer.start_span(
-            "HTTP" if method == "_OTHER" else method,
+            name,
             context=parent,
             kind=SpanKind.SERVER,
             attributes=_start_attributes(scope, method),
@@ -107,10 +113,12 @@ class ServerSpans:
         def name_it() -> None:
             nonlocal named
             named = True
+            if not span.is_recording():
+                return  # not sampled: nothing to name
             route = scope.get("path_template")
             path = scope["path"]
             if route:
-                span.update_name(f"{span.name} {route}")
+                span.update_name(f"{name} {route}")
                 span.set_attribute("http.route", route)
                 if any(marker in route for marker in _SECRET_PARAMETERS):
                     path = route
@@ -125,7 +133,8 @@ class ServerSpans:
                 if status >= 500:
                     span.set_attribute("error.type", str(status))
                     span.set_status(Status(StatusCode.ERROR))
-                name_it()
+                if not named:
+                    name_it()
             await send(message)
             if kind == "http.response.body" and not message.get("more_body", False) and not ended:
                 ended = True

@@ -76,6 +76,9 @@ class TracedUpstream:
 
     def _start(self, path: str, body: bytes) -> Span:
         operation = _OPERATIONS.get(path, path.strip("/") or "other")
+        parent = trace.get_current_span()
+        if parent.get_span_context().is_valid and not parent.is_recording():
+            return self._tracer.start_span(operation, kind=SpanKind.CLIENT)  # an unsampled trace: no reading
         attributes = {"gen_ai.operation.name": operation, **self._server}
         request = _read(_decode_request, body)
         name = operation
@@ -101,6 +104,9 @@ class TracedUpstream:
             _failed(span, exc)
             span.end()
             raise
+        if not span.is_recording():
+            span.end()
+            return reply
         span.set_attribute("http.response.status_code", reply.status)
         answer = _read(_decode_answer, reply.body)
         if answer is not None:
@@ -120,6 +126,9 @@ class TracedUpstream:
             _failed(span, exc)
             span.end()
             raise
+        if not span.is_recording():
+            span.end()
+            return inner  # an unsampled trace: nothing to note while it streams
         span.set_attribute("http.response.status_code", getattr(inner, "status", 200))
         return _TracedStream(inner, span)
 

@@ -6,8 +6,9 @@ On when ``OTEL_TRACES_EXPORTER`` names ``otlp`` or ``console``, or, with it unse
 4318). Everything else is read by the SDK itself, as it documents: the exporter's endpoint, headers,
 timeout and compression, ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` (the service is
 named ``sluice`` unless they name it), ``OTEL_TRACES_SAMPLER`` / ``_ARG``, ``OTEL_BSP_*`` and the
-span limits. ``SLUICE_OTEL_PROPAGATE_UPSTREAM=1`` also sends the W3C ``traceparent`` to the
-upstream (off by default: the upstream is a third party).
+span limits. ``OTEL_PYTHON_EXCLUDED_URLS`` (regular expressions, comma-separated) leaves matching
+paths untraced, e.g. ``healthz,readyz,metrics``. ``SLUICE_OTEL_PROPAGATE_UPSTREAM=1`` also sends
+the W3C ``traceparent`` to the upstream (off by default: the upstream is a third party).
 
 Off, nothing is wrapped or instrumented: the adapters are built as if tracing did not exist, which
 is how it costs nothing (``enabled()`` is read once, when they are built). A tracer provider that
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 
 __all__ = [
     "TracingConfig",
+    "child_tracer",
     "configure_tracing",
     "enabled",
     "inject_trace_headers",
@@ -146,13 +149,42 @@ def configure_tracing(environ: Mapping[str, str] | None = None) -> TracerProvide
     return provider
 
 
+def _excluded_paths() -> re.Pattern[str] | None:
+    """OpenTelemetry Python's convention: comma-separated regular expressions, searched in the path."""
+    raw = os.environ.get("OTEL_PYTHON_ASGI_EXCLUDED_URLS") or os.environ.get("OTEL_PYTHON_EXCLUDED_URLS") or ""
+    patterns = [part.strip() for part in raw.split(",") if part.strip()]
+    return re.compile("|".join(patterns)) if patterns else None
+
+
 def instrument_asgi(app: Any) -> Any:
     """The app with a server span around every HTTP request; the app itself when tracing is off."""
     if not enabled():
         return app
     from infrastructure.telemetry.server_spans import ServerSpans
 
-    return ServerSpans(app, tracer())
+    return ServerSpans(app, tracer(), _excluded_paths())
+
+
+class _ChildSpansOnly:
+    """A tracer that makes a span only inside another one: database and Redis work outside any request
+    (the usage buffer's flushes, lease renewals, the readiness watch) would otherwise be a stream of
+    one-span traces drowning the requests' ones."""
+
+    def __init__(self, inner: trace.Tracer) -> None:
+        self._inner = inner
+
+    def start_span(self, name: str, context: Any = None, *args: Any, **kwargs: Any) -> trace.Span:
+        if context is None and not trace.get_current_span().is_recording():
+            return trace.INVALID_SPAN
+        return self._inner.start_span(name, context, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def child_tracer() -> trace.Tracer:
+    """`tracer()`, for spans that belong to a request or to nothing."""
+    return _ChildSpansOnly(tracer())  # type: ignore[return-value]
 
 
 def trace_engine(engine: Any) -> None:
@@ -166,4 +198,4 @@ def trace_engine(engine: Any) -> None:
     from opentelemetry.metrics import NoOpMeter
 
     usage = NoOpMeter("sluice").create_up_down_counter("db.client.connections.usage")
-    EngineTracer(tracer(), engine, usage)
+    EngineTracer(child_tracer(), engine, usage)

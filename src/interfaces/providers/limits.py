@@ -27,7 +27,7 @@ class RedisLimitsProvider(Provider):
     @provide
     async def client(self, settings: Settings, errors: BackendErrors) -> AsyncIterator[Redis]:
         assert settings.redis_url is not None
-        tracer = tracing.tracer() if tracing.enabled() else None
+        tracer = tracing.child_tracer() if tracing.enabled() else None
         client = redis_client(settings.redis_url, on_error=errors.redis_failed, tracer=tracer)
         yield client
         await close_quietly(client.aclose)
@@ -40,7 +40,7 @@ class RedisLimitsProvider(Provider):
             return
         # One pipelined socket for the per-request decision (docs/architecture.md has the figures).
         pipeline = (
-            TracedRespPipeline(settings.redis_url, tracing.tracer(), on_error=errors.redis_failed)
+            TracedRespPipeline(settings.redis_url, tracing.child_tracer(), on_error=errors.redis_failed)
             if tracing.enabled()
             else RespPipeline(settings.redis_url, on_error=errors.redis_failed)
         )

@@ -7,6 +7,7 @@ in-memory exporter. Every request sends a fresh ``traceparent``, so a test reads
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -120,7 +121,10 @@ def test_without_a_traceparent_a_request_starts_its_own_trace(
 ) -> None:
     exporter.clear()
     assert httpx.get(gateway.root + "/healthz", timeout=10).status_code == 200
-    servers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    deadline = time.monotonic() + 2  # the span ends just after the answer's last byte is handed on
+    while not (servers := [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert [s.name for s in servers] == ["GET /healthz"]
     assert servers[0].parent is None
 
@@ -216,3 +220,27 @@ def test_no_span_holds_a_key_in_any_of_its_three_places(gateway: InProcess, key:
     values = _values(recorded)
     for secret in (key, key.removeprefix("sk-sluice-"), "sk-sluice-wrong", UPSTREAM_KEY, "Bearer"):
         assert not [v for v in values if secret in v], secret
+
+
+def test_work_outside_any_request_makes_no_trace_of_its_own(
+    gateway: InProcess, key: str, exporter: InMemorySpanExporter
+) -> None:
+    """The readiness watch pings Redis and the database every 5 s; usage records are flushed in the
+    background: none of it may become a stream of one-span traces."""
+    answer, _, _ = send(gateway, CHAT, key, {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "x"}]})
+    assert answer.status_code == 200
+    time.sleep(0.5)  # the request's own settlement and spans
+    exporter.clear()
+    time.sleep(5.5)
+    assert [(s.name, s.kind) for s in exporter.get_finished_spans()] == []
+
+
+def test_an_unsampled_trace_is_served_and_records_nothing(gateway: InProcess, key: str) -> None:
+    """The caller said "not sampled" (flags 00): the parent-based sampler keeps every span non-recording."""
+    body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "x"}]}
+    for sent in (body, {**body, "stream": True}):
+        header, trace_id, _ = traceparent()
+        headers = {"Authorization": f"Bearer {key}", "traceparent": header[:-2] + "00"}
+        answer = httpx.post(gateway.root + CHAT, json=sent, headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert gateway.spans_of(trace_id, settle=0.5) == []

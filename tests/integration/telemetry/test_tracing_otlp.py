@@ -7,6 +7,7 @@ what the gateway sends, run with two worker processes as deployed (each builds i
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +79,7 @@ def test_two_workers_export_their_spans_to_the_otlp_endpoint(
         extra_env={
             **{k: v for k, v in operator.env.items() if k.startswith("SLUICE_") and k != "SLUICE_PORT"},
             "SLUICE_WORKERS": "2",
+            "SLUICE_LOG_LEVEL": "info",  # the request log's lines
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,  # no OTEL_TRACES_EXPORTER: the endpoint turns it on
             "OTEL_EXPORTER_OTLP_HEADERS": "x-collector-token=abc123",
             "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=test",
@@ -114,3 +116,9 @@ def test_two_workers_export_their_spans_to_the_otlp_endpoint(
     assert {r["deployment.environment.name"] for r in resources} == {"test"}
     names = {span.name for _, span in collected.spans() if int.from_bytes(span.trace_id, "big") in sent}
     assert {f"POST {CHAT}", f"chat {CHAT_MODEL}", "redis EVALSHA"} <= names, names
+    # The request log names each request's trace (and its server span), so a line leads to its trace.
+    lines = [json.loads(line) for line in gw.log().splitlines() if line.startswith("{")]
+    logged = [line for line in lines if line.get("logger") == "sluice.request" and line.get("path") == CHAT]
+    assert {int(line["trace_id"], 16) for line in logged} == sent
+    server_ids = {s.span_id.hex() for _, s in collected.spans() if s.kind == s.SPAN_KIND_SERVER}
+    assert {line["span_id"] for line in logged} <= server_ids
