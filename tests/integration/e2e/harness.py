@@ -97,9 +97,10 @@ class Gateway:
             raise AssertionError(f"sluice {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def cli_in_one_process(self, *commands: list[str]) -> str:
+    def cli_in_one_process(self, *commands: list[str], input: str | None = None) -> str:
         """Several `sluice` commands through the CLI's own `main`, in one interpreter (one start-up,
-        not one each); their stdout, joined. Fails on the first command that does."""
+        not one each); their stdout, joined. Fails on the first command that does. `input`: their
+        standard input, shared (e.g. the password `sluice accounts password` reads)."""
         script = (
             "import sys; from interfaces.cli.main import main\n"
             f"for argv in {commands!r}:\n"
@@ -107,7 +108,13 @@ class Gateway:
             "    if code: sys.exit(code)\n"
         )
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", script], cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", script],
+            cwd=REPO_ROOT,
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if result.returncode != 0:
             raise AssertionError(f"sluice {commands} failed: {result.stderr}")
