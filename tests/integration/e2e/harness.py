@@ -13,7 +13,9 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.integration.e2e import warm_cli
+
+REPO_ROOT = warm_cli.REPO_ROOT
 
 TEST_CONFIG = """
 [plans.tiny]
@@ -84,34 +86,31 @@ class Gateway:
     def url(self, prefix: str = "/proxy/v1") -> str:
         return self.root + prefix
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "interfaces.cli.main", *args],
-            cwd=REPO_ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def cli(
+        self, *args: str, check: bool = True, input: str | None = None, cold: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """`sluice ARGS` in this gateway's environment, `input` on its stdin: forked from the warm CLI
+        server (as a fresh process would see and end it, seconds of imports sooner: see warm_cli), or with
+        `cold=True` in a fresh interpreter, as an operator's shell starts it."""
+        if cold:
+            result = subprocess.run(  # noqa: S603
+                warm_cli.command_line(args),
+                cwd=REPO_ROOT,
+                env=self.env,
+                input=input,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        else:
+            result = warm_cli.run(args, env=self.env, cwd=REPO_ROOT, input=input, timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"sluice {' '.join(args)} failed: {result.stderr}")
         return result
 
     def cli_in_one_process(self, *commands: list[str]) -> str:
-        """Several `sluice` commands through the CLI's own `main`, in one interpreter (one start-up,
-        not one each); their stdout, joined. Fails on the first command that does."""
-        script = (
-            "import sys; from interfaces.cli.main import main\n"
-            f"for argv in {commands!r}:\n"
-            "    code = main(argv)\n"
-            "    if code: sys.exit(code)\n"
-        )
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", script], cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=60
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"sluice {commands} failed: {result.stderr}")
-        return result.stdout
+        """Several `sluice` commands one after the other; their stdout, joined. Fails on the first that does."""
+        return "".join(self.cli(*argv).stdout for argv in commands)
 
     def new_key(self, plan: str | None = None, *, models: str | None = None) -> str:
         email = f"user{time.monotonic_ns()}@example.org"
