@@ -24,6 +24,7 @@ import json
 import locale
 import os
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -108,7 +109,7 @@ class _Server:
         command = command_line(args, module)
         encoding = locale.getencoding()
         # No input: the child's stdin is ours, as subprocess.run leaves it; else a pipe we write it to.
-        stdin_r, stdin_w = (os.dup(0), None) if input is None else os.pipe()
+        stdin_r, stdin_w = (_our_stdin(), None) if input is None else os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
@@ -117,15 +118,20 @@ class _Server:
                 request = json.dumps({"module": module, "args": args, "env": env, "cwd": cwd}).encode()
                 socket.send_fds(conn, [_HEADER.pack(len(request))], [stdin_r, stdout_w, stderr_w])
                 conn.sendall(request)
+                replies = conn.makefile("rb")
+                started = replies.readline()
+                if not started:
+                    raise RuntimeError(
+                        f"the warm CLI server refused {command}:\n{self.log_path.read_text(errors='replace')}"
+                    )
+            except BaseException:
+                for fd in (stdin_w, stdout_r, stderr_r):
+                    if fd is not None:
+                        os.close(fd)
+                raise
             finally:
                 for fd in (stdin_r, stdout_w, stderr_w):
                     os.close(fd)  # the child's now: its ends close when it ends, and we read to end of file
-            replies = conn.makefile("rb")
-            started = replies.readline()
-            if not started:
-                raise RuntimeError(
-                    f"the warm CLI server refused {command}:\n{self.log_path.read_text(errors='replace')}"
-                )
             pid = json.loads(started)["pid"]
             data = b"" if input is None else input.encode(encoding)
             out, err, timed_out = _communicate(pid, data, stdin_w, stdout_r, stderr_r, timeout)
@@ -144,9 +150,7 @@ class _Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for path in (self.socket_path, self.log_path):
-            path.unlink(missing_ok=True)
-        self.dir.rmdir()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 _lock = threading.Lock()
@@ -159,6 +163,13 @@ def _server() -> _Server:
             _started[:] = [_Server()]
             atexit.register(_started[0].close)
         return _started[0]
+
+
+def _our_stdin() -> int:
+    try:
+        return os.dup(0)
+    except OSError:  # none at all: the child reads end of file
+        return os.open(os.devnull, os.O_RDONLY)
 
 
 def _communicate(
