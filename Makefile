@@ -21,12 +21,12 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	bash deploy/ci/fetch-tools
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks deploy
 
 ## A local stand-in for OpenRouter on 127.0.0.1:9000 (the project's own fake upstream).
 fake-upstream: $(BIN)/.installed

@@ -503,6 +503,8 @@ class Bench(Runner):
             SLUICE_WORKERS="1",
             SLUICE_AUTO_MIGRATE="0",
             SLUICE_DATA_DIR=str(RESULTS / ".sluice-data"),
+            # The request log is on by default (one JSON line a request); measured both ways.
+            SLUICE_ACCESS_LOG="0" if self.args.no_request_log else "1",
         )
         return env
 
@@ -1258,6 +1260,7 @@ def main() -> int:
     parser.add_argument("--plans", nargs="+", choices=PLANS, default=list(PLANS))
     parser.add_argument("--streams", type=int, default=1000, help="concurrent streams (default 1000)")
     parser.add_argument("--skip-litellm", action="store_true")
+    parser.add_argument("--no-request-log", action="store_true", help="SLUICE_ACCESS_LOG=0 (default: request log on)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the results block of docs/benchmarks.md")
     parser.add_argument(
         "--max-other-cpu",

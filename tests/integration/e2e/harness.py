@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import httpx
 from tests.integration.e2e import warm_cli
 
 REPO_ROOT = warm_cli.REPO_ROOT
+CLI_BATCH = "tests.integration.e2e.cli_batch"  # several commands in one process: cli_in_one_process
 
 TEST_CONFIG = """
 [plans.tiny]
@@ -108,9 +110,16 @@ class Gateway:
             raise AssertionError(f"sluice {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def cli_in_one_process(self, *commands: list[str]) -> str:
-        """Several `sluice` commands one after the other; their stdout, joined. Fails on the first that does."""
-        return "".join(self.cli(*argv).stdout for argv in commands)
+    def cli_in_one_process(self, *commands: list[str], input: str | None = None) -> str:
+        """Several `sluice` commands through the CLI's own `main`, in one process (forked warm, as `cli`
+        is); their stdout, joined. Fails on the first command that does. `input`: their standard input,
+        shared (e.g. the password `sluice accounts password` reads)."""
+        result = warm_cli.run(
+            [json.dumps(commands)], env=self.env, cwd=REPO_ROOT, input=input, timeout=60, module=CLI_BATCH
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"sluice {commands} failed: {result.stderr}")
+        return result.stdout
 
     def new_key(self, plan: str | None = None, *, models: str | None = None) -> str:
         email = f"user{time.monotonic_ns()}@example.org"

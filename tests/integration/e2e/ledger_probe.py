@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass
 
 import asyncpg
@@ -59,3 +60,51 @@ async def _read(url: str, email: str) -> AccountState:
 
 def account_state(url: str, email: str) -> AccountState:
     return asyncio.run(_read(url, email))
+
+
+async def _record_ids(url: str, email: str) -> list[str]:
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT u.id FROM usage_records u JOIN accounts a ON a.id = u.account_id WHERE a.email = $1", email
+        )
+    finally:
+        await conn.close()
+    return [row["id"] for row in rows]
+
+
+def record_ids(url: str, email: str) -> list[str]:
+    """The ids of the account's usage records (each the X-Request-Id of the answer it bills)."""
+    return asyncio.run(_record_ids(url, email))
+
+
+class BalanceWatch:
+    """Reads an account's balance every few milliseconds in a thread of its own, until stopped.
+
+    with BalanceWatch(url, email) as watch: ...   # then watch.samples, oldest first
+    """
+
+    def __init__(self, url: str, email: str, every_seconds: float = 0.005) -> None:
+        self._url, self._email, self._every = url, email, every_seconds
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True)
+
+    async def _watch(self) -> None:
+        conn = await asyncpg.connect(_dsn(self._url))
+        try:
+            while not self._stop.is_set():
+                self.samples.append(
+                    int(await conn.fetchval("SELECT balance_micros FROM accounts WHERE email = $1", self._email))
+                )
+                await asyncio.sleep(self._every)
+        finally:
+            await conn.close()
+
+    def __enter__(self) -> BalanceWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

@@ -101,6 +101,7 @@ def _send_known_traffic(gw: Gateway) -> dict[str, list[httpx.Response]]:
             ],
             "tiny": [client.post(chat, json=HELLO, headers=tiny) for _ in range(5)],
             "upstream_500": [client.post(chat, json={**HELLO, "fake": {"status": 500}}, headers=ok)],
+            "upstream_dropped": [client.post(chat, json={**HELLO, "fake": {"drop": True}}, headers=ok)],
             "paid": [client.post(chat, json=HELLO, headers=paid)],
             "gemini": [
                 client.post(
@@ -153,24 +154,27 @@ def test_every_request_is_counted_by_family_endpoint_and_status(traffic) -> None
     assert d(family="openai", endpoint="chat", status="200") == 3 + 3 + 1 + 1  # ok, tiny, paid, stream
     assert d(family="openai", endpoint="chat", status="401", plan="none", model="none") == 2
     assert d(family="openai", endpoint="chat", status="429", plan="tiny") == 2
-    assert d(family="openai", endpoint="chat", status=str(upstream_failed)) == 1
+    dropped = sent["upstream_dropped"][0].status_code
+    assert dropped == 502
+    assert d(family="openai", endpoint="chat", status=str(upstream_failed)) == 1 + (upstream_failed == dropped)
     assert d(family="gemini", endpoint="chat", status="200") == 1
     assert d(family="credits", endpoint="chat", status="200") == 1
     assert d(family="openai", endpoint="chat", status="200", model="qwen/qwen3-32b", plan="paid") == 1
     # One latency observation per request, every status included.
-    assert delta(before, after, "sluice_request_duration_seconds_count", family="openai", endpoint="chat") == 13
+    assert delta(before, after, "sluice_request_duration_seconds_count", family="openai", endpoint="chat") == 14
 
 
 def test_refusals_upstream_calls_and_first_tokens(traffic) -> None:
     _, before, after = traffic
     assert delta(before, after, "sluice_rate_limited_total", bucket="chat") == 2
     assert delta(before, after, "sluice_upstream_errors_total", kind="status_5xx") == 1
-    assert delta(before, after, "sluice_upstream_errors_total") == 1
-    # Every upstream call, the failed one too: 3 ok + 3 tiny + 1 failed + paid + gemini + credits + stream.
-    assert delta(before, after, "sluice_upstream_duration_seconds_count", endpoint="chat") == 11
+    assert delta(before, after, "sluice_upstream_errors_total", kind="disconnected") == 1
+    assert delta(before, after, "sluice_upstream_errors_total") == 2
+    # Every upstream call, failed ones too: 3 ok + 3 tiny + 2 failed + paid + gemini + credits + stream.
+    assert delta(before, after, "sluice_upstream_duration_seconds_count", endpoint="chat") == 12
     assert delta(before, after, "sluice_upstream_ttft_seconds_count", endpoint="chat") == 1
     # Overhead is observed for every request that reached the upstream, and resolves below a millisecond.
-    assert delta(before, after, "sluice_overhead_seconds_count", family="openai", endpoint="chat") == 9
+    assert delta(before, after, "sluice_overhead_seconds_count", family="openai", endpoint="chat") == 10
     buckets = {ls for (n, ls) in after if n == "sluice_overhead_seconds_bucket"}
     assert any(("le", "0.0001") in ls for ls in buckets)
 
@@ -178,7 +182,7 @@ def test_refusals_upstream_calls_and_first_tokens(traffic) -> None:
 def test_tokens_cost_and_charges_equal_the_usage_records(traffic, observed: Gateway) -> None:
     _, before, after = traffic
     records = _records(observed.database_url)  # type: ignore[attr-defined]
-    assert len(records) == 11  # every upstream call is a usage record, the failed one included
+    assert len(records) == 12  # every upstream call is a usage record, the failed ones included
     prompt = sum(max(0, r["prompt_tokens"]) for r in records)
     completion = sum(max(0, r["completion_tokens"]) for r in records)
     assert prompt > 0 and completion > 0

@@ -10,6 +10,7 @@ import redis
 
 from tests.fakes.upstream import FakeUpstreamHandle, start_fake_upstream
 from tests.integration.e2e.harness import Gateway
+from tests.integration.e2e.web_session import client_address, sign_up
 from tests.redis_process import RedisProcess, redis_process
 
 PASSWORD = "e2e-pw"
@@ -84,5 +85,37 @@ def test_redis_out_of_memory_restarted_and_back(upstream: FakeUpstreamHandle, se
         refused = chat(gw, capped)  # 12 micro-dollars spent of 10: re-seeded from the usage records
         assert refused.status_code == 402, refused.text
         assert refused.json()["error"]["code"] == "spend_cap_reached"
+    finally:
+        gw.stop()
+
+
+def test_while_redis_is_down_only_what_lives_there_is_refused(
+    upstream: FakeUpstreamHandle, server: RedisProcess
+) -> None:
+    """A plan with no Redis limit and no spend cap (prepaid, here) keeps being served; a limited
+    plan, the dashboard's sessions and sign-in answer 503; a Redis back without its data has
+    signed everyone out (docs/operations.md, "What an outage costs")."""
+    gw = Gateway(upstream.base_url, extra_env={"SLUICE_REDIS_URL": server.url(3)}).start()
+    try:
+        prepaid = gw.new_key("flat")
+        gw.cli("credits", "grant", gw.last_email, "1")
+        limited = gw.new_key()  # the built-in default plan: 150 requests per 30 minutes, counted in Redis
+        with httpx.Client(timeout=15) as browser:
+            sign_up(browser, gw.root, "ada@example.org", "correct horse battery staple")
+            assert browser.get(gw.root + "/dashboard").status_code == 200
+
+            server.stop()
+            assert chat(gw, prepaid).status_code == 200
+            assert_backend_unavailable(chat(gw, limited))
+            assert browser.get(gw.root + "/dashboard").status_code == 503
+            address = {"X-Forwarded-For": client_address("ada@example.org")}
+            form = {"email": "ada@example.org", "password": "correct horse battery staple"}
+            assert httpx.post(gw.root + "/login", data=form, headers=address).status_code == 503
+            ready = httpx.get(gw.root + "/readyz")
+            assert ready.status_code == 503 and any(p.startswith("redis") for p in ready.json()["problems"])
+
+            server.start()
+            assert chat(gw, limited).status_code == 200
+            assert browser.get(gw.root + "/dashboard").status_code == 303  # to /login: the session went with the data
     finally:
         gw.stop()

@@ -57,22 +57,62 @@ app.kubernetes.io/part-of: sluice
 {{- end }}
 
 {{/*
-The Secret holding SLUICE_DATABASE_URL, SLUICE_UPSTREAM_API_KEY and SLUICE_KEY_PEPPER.
+The secret settings: value name -> the variable it becomes.
 */}}
-{{- define "sluice.secretName" -}}
-{{- default (include "sluice.fullname" .) .Values.secrets.existingSecret }}
+{{- define "sluice.secretVariables" -}}
+databaseUrl: SLUICE_DATABASE_URL
+redisUrl: SLUICE_REDIS_URL
+upstreamApiKey: SLUICE_UPSTREAM_API_KEY
+keyPepper: SLUICE_KEY_PEPPER
+stripeSecretKey: SLUICE_STRIPE_SECRET_KEY
+stripeWebhookSecret: SLUICE_STRIPE_WEBHOOK_SECRET
+moderationApiKey: SLUICE_MODERATION_API_KEY
+oidcClientSecret: SLUICE_OIDC_CLIENT_SECRET
 {{- end }}
 
 {{/*
-The Secret the migration hook reads. Hooks run before the release's ordinary
-resources exist, so when the chart manages the Secret the hook gets its own
-copy, created just before the Job and deleted once it succeeded.
+More than one gateway process sharing rate limits: Redis is required.
+*/}}
+{{- define "sluice.multiReplica" -}}
+{{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) }}true{{- end }}
+{{- end }}
+
+{{/*
+The secret settings the app cannot start without, as a list of value names.
+*/}}
+{{- define "sluice.requiredSecrets" -}}
+{{- $required := list "databaseUrl" "keyPepper" }}
+{{- if eq (trimSuffix "/" .Values.sluice.upstreamUrl) "https://openrouter.ai/api/v1" }}
+{{- $required = append $required "upstreamApiKey" }}
+{{- end }}
+{{- if include "sluice.multiReplica" . }}
+{{- $required = append $required "redisUrl" }}
+{{- end }}
+{{- toJson $required }}
+{{- end }}
+
+{{/*
+The chart-managed Secret: the secret settings given as values.
+*/}}
+{{- define "sluice.secretName" -}}
+{{- include "sluice.fullname" . }}
+{{- end }}
+
+{{/*
+The Secret the migration hook reads. Hooks run before the release's ordinary resources exist, so
+the hook gets its own copy of the chart-managed Secret, created just before the Job and deleted
+once it succeeded.
 */}}
 {{- define "sluice.migrationSecretName" -}}
-{{- if .Values.secrets.existingSecret }}
-{{- .Values.secrets.existingSecret }}
-{{- else }}
 {{- printf "%s-migrate" (include "sluice.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Is any secret setting given as a value (so that the chart creates a Secret)?
+*/}}
+{{- define "sluice.chartSecret" -}}
+{{- range $name, $_ := include "sluice.secretVariables" . | fromYaml }}
+{{- if and (get $.Values.secrets $name) (not (get $.Values.secrets.secretKeyRefs $name)) }}true{{- end }}
 {{- end }}
 {{- end }}
 
@@ -80,21 +120,60 @@ copy, created just before the Job and deleted once it succeeded.
 The data of the chart-managed Secret (shared by secret.yaml and the hook copy).
 */}}
 {{- define "sluice.secretData" -}}
-{{- $db := required "secrets.databaseUrl is required (or set secrets.existingSecret)" .Values.secrets.databaseUrl }}
-{{- if hasPrefix "sqlite" $db }}
+{{- $v := .Values.secrets }}
+{{- with $v.databaseUrl }}
+{{- if hasPrefix "sqlite" . }}
 {{- fail "secrets.databaseUrl: SQLite does not work in Kubernetes (read-only root filesystem, several pods, a separate migration Job); use postgresql+asyncpg://..." }}
 {{- end }}
-{{- $pepper := required "secrets.keyPepper is required (or set secrets.existingSecret)" .Values.secrets.keyPepper }}
-{{- if lt (len $pepper) 16 }}
+{{- end }}
+{{- with $v.keyPepper }}
+{{- if lt (len .) 16 }}
 {{- fail "secrets.keyPepper must be at least 16 characters (openssl rand -hex 32)" }}
 {{- end }}
-{{- if and (not .Values.secrets.upstreamApiKey) (eq (trimSuffix "/" .Values.sluice.upstreamUrl) "https://openrouter.ai/api/v1") }}
-{{- fail "secrets.upstreamApiKey is required to reach OpenRouter (or set secrets.existingSecret)" }}
 {{- end }}
-SLUICE_DATABASE_URL: {{ $db | b64enc | quote }}
-SLUICE_KEY_PEPPER: {{ $pepper | b64enc | quote }}
-{{- with .Values.secrets.upstreamApiKey }}
-SLUICE_UPSTREAM_API_KEY: {{ . | b64enc | quote }}
+{{- range $name, $variable := include "sluice.secretVariables" . | fromYaml }}
+{{- if and (get $v $name) (not (get $v.secretKeyRefs $name)) }}
+{{ $variable }}: {{ get $v $name | toString | b64enc | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The secret settings' environment entries. Call with (dict "root" $ "secretName" NAME), NAME being
+the chart-managed Secret (or its hook copy).
+*/}}
+{{- define "sluice.secretEnv" -}}
+{{- $v := .root.Values.secrets }}
+{{- $required := include "sluice.requiredSecrets" .root | fromJsonArray }}
+{{- range $name, $variable := include "sluice.secretVariables" .root | fromYaml }}
+{{- $ref := get $v.secretKeyRefs $name }}
+{{- if $ref }}
+{{- if not (and (kindIs "map" $ref) $ref.name $ref.key) }}
+{{- fail (printf "secrets.secretKeyRefs.%s needs a name and a key" $name) }}
+{{- end }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.name }}
+      key: {{ $ref.key }}
+{{- else if get $v $name }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.secretName }}
+      key: {{ $variable }}
+{{- else if $v.existingSecret }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.existingSecret }}
+      key: {{ $variable }}
+      {{- if not (has $name $required) }}
+      optional: true
+      {{- end }}
+{{- else if has $name $required }}
+{{- fail (printf "secrets.%s (%s) is required%s: set it, secrets.secretKeyRefs.%s, or secrets.existingSecret" $name $variable (ternary " with more than one replica" "" (eq $name "redisUrl")) $name) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -121,16 +200,15 @@ Is a config file mounted (SLUICE_CONFIG set)?
 Fail early on settings that cannot work.
 */}}
 {{- define "sluice.validate" -}}
-{{- $multi := or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) }}
-{{- if and $multi (not (or .Values.redis.url .Values.redis.existingSecret)) }}
-{{- fail "more than one replica (replicaCount > 1 or autoscaling.enabled) needs Redis for shared rate limits: set redis.url or redis.existingSecret" }}
-{{- end }}
-{{- if and .Values.redis.url .Values.redis.existingSecret }}
-{{- fail "set only one of redis.url and redis.existingSecret" }}
-{{- end }}
-{{- $needed := add (int .Values.preStopSleepSeconds) (int .Values.sluice.gracefulSeconds) 25 }}
+{{- $needed := add (int .Values.preStopSleepSeconds) (int .Values.sluice.drainSeconds) (int .Values.sluice.gracefulSeconds) 25 }}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds must be at least preStopSleepSeconds + sluice.gracefulSeconds + 25 (settling cut streams, returning leases, spend counters and the usage flush) = %d" (int $needed)) }}
+{{- fail (printf "terminationGracePeriodSeconds must be at least preStopSleepSeconds + sluice.drainSeconds + sluice.gracefulSeconds + 25 (settling cut streams, returning leases, spend counters and the usage flush) = %d" (int $needed)) }}
+{{- end }}
+{{- if and .Values.metrics.port (eq (int .Values.metrics.port) (int .Values.sluice.port)) }}
+{{- fail "metrics.port must differ from sluice.port (leave it empty to serve /metrics on the app port)" }}
+{{- end }}
+{{- if and .Values.tracing.enabled (eq .Values.tracing.exporter "otlp") (not .Values.tracing.endpoint) }}
+{{- fail "tracing.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) is required with tracing.exporter otlp" }}
 {{- end }}
 {{- end }}
 
@@ -147,14 +225,56 @@ Call with (dict "root" $ "secretName" NAME "app" BOOL).
   value: {{ $v.sluice.port | quote }}
 - name: SLUICE_UPSTREAM_URL
   value: {{ $v.sluice.upstreamUrl | quote }}
+{{- with $v.sluice.moderationUrl }}
+- name: SLUICE_MODERATION_URL
+  value: {{ . | quote }}
+{{- end }}
 - name: SLUICE_WORKERS
   value: {{ $v.sluice.workers | quote }}
-- name: SLUICE_LOG_LEVEL
-  value: {{ $v.sluice.logLevel | quote }}
 - name: SLUICE_GRACEFUL_SECONDS
   value: {{ $v.sluice.gracefulSeconds | quote }}
+- name: SLUICE_DRAIN_SECONDS
+  value: {{ $v.sluice.drainSeconds | quote }}
 {{- with $v.sluice.forwardedAllowIps }}
 - name: SLUICE_FORWARDED_ALLOW_IPS
+  value: {{ . | quote }}
+{{- end }}
+- name: SLUICE_LOG_FORMAT
+  value: {{ $v.logs.format | quote }}
+- name: SLUICE_LOG_LEVEL
+  value: {{ $v.logs.level | quote }}
+- name: SLUICE_ACCESS_LOG
+  value: {{ ternary "1" "0" $v.logs.requests | quote }}
+- name: SLUICE_LOG_CONTENT
+  value: {{ ternary "1" "0" $v.logs.content | quote }}
+{{- with $v.metrics.port }}
+- name: SLUICE_METRICS_PORT
+  value: {{ . | quote }}
+{{- end }}
+- name: SLUICE_METRICS_MAX_MODELS
+  value: {{ $v.metrics.maxModels | quote }}
+{{- if $v.tracing.enabled }}
+- name: OTEL_TRACES_EXPORTER
+  value: {{ $v.tracing.exporter | quote }}
+{{- with $v.tracing.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_SERVICE_NAME
+  value: {{ $v.tracing.serviceName | quote }}
+- name: SLUICE_OTEL_PROPAGATE_UPSTREAM
+  value: {{ ternary "1" "0" $v.tracing.propagateUpstream | quote }}
+{{- end }}
+{{- with $v.oidc.issuer }}
+- name: SLUICE_OIDC_ISSUER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.oidc.clientId }}
+- name: SLUICE_OIDC_CLIENT_ID
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.oidc.name }}
+- name: SLUICE_OIDC_NAME
   value: {{ . | quote }}
 {{- end }}
 {{- if and .app $v.migration.enabled }}
@@ -166,33 +286,7 @@ Call with (dict "root" $ "secretName" NAME "app" BOOL).
 - name: SLUICE_CONFIG
   value: {{ printf "%s/%s" (trimSuffix "/" $v.config.mountPath) $v.config.key | quote }}
 {{- end }}
-- name: SLUICE_DATABASE_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: SLUICE_DATABASE_URL
-- name: SLUICE_UPSTREAM_API_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: SLUICE_UPSTREAM_API_KEY
-      # Absent for an upstream that needs no key.
-      optional: true
-- name: SLUICE_KEY_PEPPER
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: SLUICE_KEY_PEPPER
-{{- if $v.redis.url }}
-- name: SLUICE_REDIS_URL
-  value: {{ $v.redis.url | quote }}
-{{- else if $v.redis.existingSecret }}
-- name: SLUICE_REDIS_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ $v.redis.existingSecret }}
-      key: {{ $v.redis.existingSecretKey }}
-{{- end }}
+{{- include "sluice.secretEnv" (dict "root" $root "secretName" .secretName) }}
 {{- with $v.extraEnv }}
 {{ toYaml . }}
 {{- end }}
