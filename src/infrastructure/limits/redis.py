@@ -12,9 +12,8 @@ import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Tracer
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -24,6 +23,9 @@ from redis.exceptions import NoScriptError, RedisError
 from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
 from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, peek, to_ticks
 from infrastructure.limits.resp import RespError, RespPipeline
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 _GCRA_LUA = files(__package__).joinpath("gcra.lua").read_text(encoding="utf-8")
 _PEEK_LUA = files(__package__).joinpath("gcra_peek.lua").read_text(encoding="utf-8")
@@ -53,7 +55,7 @@ def redis_client(
     socket_timeout: float = 1.0,
     health_check_interval: int = 30,
     on_error: Callable[[], None] | None = None,
-    tracer: Tracer | None = None,
+    tracer: "Tracer | None" = None,
 ) -> Redis:
     """A client that fails fast when Redis is gone, instead of stalling every request.
 

@@ -22,12 +22,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry import propagate, trace
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+if TYPE_CHECKING:  # the SDK is imported when tracing is turned on: every CLI command imports this module
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = [
     "TracingConfig",
@@ -98,6 +99,8 @@ def propagate_upstream() -> bool:
 
 def tracer() -> trace.Tracer:
     """Sluice's tracer (only asked for when tracing is on)."""
+    from opentelemetry import trace
+
     if _STATE.tracer is None:
         _STATE.tracer = trace.get_tracer("sluice")
     return _STATE.tracer
@@ -105,11 +108,15 @@ def tracer() -> trace.Tracer:
 
 def inject_trace_headers(headers: dict[str, str]) -> None:
     """Adds the current span's ``traceparent`` (and ``tracestate``) to an outgoing request's headers."""
+    from opentelemetry import propagate
+
     propagate.inject(headers)
 
 
 def _exporter(name: str) -> SpanExporter:
     if name == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
     if protocol and protocol != "http/protobuf":
@@ -120,6 +127,8 @@ def _exporter(name: str) -> SpanExporter:
 
 
 def _resource() -> Resource:
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
     resource = Resource.create()  # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read by the SDK
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: _DEFAULT_SERVICE_NAME}))
@@ -128,6 +137,9 @@ def _resource() -> Resource:
 
 def build_provider(config: TracingConfig) -> TracerProvider:
     """A provider exporting as `config` says; the sampler and limits are the SDK's, from the environment."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     provider = TracerProvider(resource=_resource())
     for name in config.exporters:
         provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
@@ -141,6 +153,9 @@ def configure_tracing(environ: Mapping[str, str] | None = None) -> TracerProvide
     _STATE.tracer = None
     if config is None:
         return None
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
@@ -171,11 +186,15 @@ class _ChildSpansOnly:
     one-span traces drowning the requests' ones."""
 
     def __init__(self, inner: trace.Tracer) -> None:
+        from opentelemetry import trace
+
         self._inner = inner
+        self._current_span = trace.get_current_span
+        self._nothing = trace.INVALID_SPAN
 
     def start_span(self, name: str, context: Any = None, *args: Any, **kwargs: Any) -> trace.Span:
-        if context is None and not trace.get_current_span().is_recording():
-            return trace.INVALID_SPAN
+        if context is None and not self._current_span().is_recording():
+            return self._nothing
         return self._inner.start_span(name, context, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
