@@ -98,3 +98,18 @@ async def test_an_image_token_stays_out_of_the_path_and_an_unmatched_path_out_of
     assert "abc123" not in image.name
     [unmatched] = (await _call(_app(404, route=None), _scope("/nowhere/x1"))).get_finished_spans()
     assert unmatched.name == "POST" and unmatched.attributes["url.path"] == "/nowhere/x1"
+
+
+async def test_the_queued_spans_are_flushed_before_the_server_hears_the_app_stopped() -> None:
+    events: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def send(message: Any) -> None:
+        events.append(message["type"])
+
+    wrapped = ServerSpans(app, TracerProvider().get_tracer("t"), flush=lambda: events.append("flush"))
+    await wrapped({"type": "lifespan"}, None, send)  # type: ignore[arg-type]
+    assert events == ["lifespan.startup.complete", "flush", "lifespan.shutdown.complete"]

@@ -16,6 +16,7 @@ query values are redacted but for a few harmless ones; the span ends with the la
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -87,14 +88,28 @@ def _start_attributes(scope: Scope, method: str) -> dict[str, Any]:
 
 
 class ServerSpans:
-    """`excluded`: paths matching it get no span (``OTEL_PYTHON_EXCLUDED_URLS``, e.g. probes and scrapes)."""
+    """`excluded`: paths matching it get no span (``OTEL_PYTHON_EXCLUDED_URLS``, e.g. probes and scrapes).
 
-    def __init__(self, app: ASGIApp, tracer: trace.Tracer, excluded: re.Pattern[str] | None = None) -> None:
+    `flush` runs (in a thread) when the app has stopped, before the server is told so: a worker
+    process is ended soon after, and the spans still queued for export would go with it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        tracer: trace.Tracer,
+        excluded: re.Pattern[str] | None = None,
+        flush: Callable[[], object] | None = None,
+    ) -> None:
         self._app = app
         self._tracer = tracer
         self._excluded = excluded
+        self._flush = flush
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self._flush is not None:
+            await self._app(scope, receive, self._flushing(send))
+            return
         if scope["type"] != "http" or (self._excluded is not None and self._excluded.search(scope["path"])):
             await self._app(scope, receive, send)
             return
@@ -153,3 +168,14 @@ class ServerSpans:
                 if not named:
                     name_it()
                 span.end()
+
+    def _flushing(self, send: Send) -> Send:
+        flush = self._flush
+        assert flush is not None
+
+        async def flushing_send(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await asyncio.to_thread(flush)
+            await send(message)
+
+        return flushing_send

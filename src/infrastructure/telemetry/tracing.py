@@ -47,6 +47,7 @@ _log = logging.getLogger(__name__)
 _EXPORTERS = ("otlp", "console")
 _DEFAULT_SERVICE_NAME = "sluice"
 _TRUE = ("1", "true", "yes", "on")
+_FLUSH_MILLIS = 5000  # at shutdown, how long the spans still queued may take to be sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def tracing_config(environ: Mapping[str, str]) -> TracingConfig | None:
 class _State:
     config: TracingConfig | None = None
     tracer: trace.Tracer | None = None
+    provider: TracerProvider | None = None
 
 
 _STATE = _State()
@@ -151,6 +153,7 @@ def configure_tracing(environ: Mapping[str, str] | None = None) -> TracerProvide
     config = tracing_config(os.environ if environ is None else environ)
     _STATE.config = config
     _STATE.tracer = None
+    _STATE.provider = None
     if config is None:
         return None
     from opentelemetry import trace
@@ -158,8 +161,9 @@ def configure_tracing(environ: Mapping[str, str] | None = None) -> TracerProvide
 
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
+        _STATE.provider = current
         return current
-    provider = build_provider(config)
+    provider = _STATE.provider = build_provider(config)
     trace.set_tracer_provider(provider)
     return provider
 
@@ -177,7 +181,9 @@ def instrument_asgi(app: Any) -> Any:
         return app
     from infrastructure.telemetry.server_spans import ServerSpans
 
-    return ServerSpans(app, tracer(), _excluded_paths())
+    provider = _STATE.provider
+    flush = None if provider is None else (lambda: provider.force_flush(_FLUSH_MILLIS))
+    return ServerSpans(app, tracer(), _excluded_paths(), flush)
 
 
 class _ChildSpansOnly:

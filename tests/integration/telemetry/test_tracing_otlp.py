@@ -122,3 +122,37 @@ def test_two_workers_export_their_spans_to_the_otlp_endpoint(
     assert {int(line["trace_id"], 16) for line in logged} == sent
     server_ids = {s.span_id.hex() for _, s in collected.spans() if s.kind == s.SPAN_KIND_SERVER}
     assert {line["span_id"] for line in logged} <= server_ids
+
+
+def test_the_spans_still_queued_are_sent_when_the_workers_stop(
+    collector: tuple[Collector, str], upstream: FakeUpstreamHandle, operator: Gateway
+) -> None:
+    """No periodic export in the run (a 10-minute batch delay): only the stop's flush sends them."""
+    collected, endpoint = collector
+    key = operator.new_key("traced")
+    gw = Gateway(
+        upstream.base_url,
+        extra_env={
+            **{k: v for k, v in operator.env.items() if k.startswith("SLUICE_") and k != "SLUICE_PORT"},
+            "SLUICE_WORKERS": "2",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "600000",
+        },
+    )
+    gw.start()
+    sent: set[int] = set()
+    try:
+        for _ in range(4):
+            header, trace_id, _ = traceparent()
+            headers = {"Authorization": f"Bearer {key}", "traceparent": header}
+            body = {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "x"}]}
+            assert httpx.post(gw.root + CHAT, json=body, headers=headers, timeout=30).status_code == 200
+            sent.add(trace_id)
+        time.sleep(0.5)
+        assert collected.spans() == []  # nothing exported while serving
+    finally:
+        stopped = time.monotonic()
+        assert gw.stop() == 0
+    exported = {int.from_bytes(s.trace_id, "big") for _, s in collected.spans() if s.kind == s.SPAN_KIND_SERVER}
+    assert sent <= exported, gw.log()[-3000:]
+    assert time.monotonic() - stopped < 20
