@@ -10,6 +10,7 @@ import os
 
 from infrastructure.telemetry.prometheus import PrometheusTelemetry, forget_process
 from infrastructure.telemetry.request_report import RequestReport
+from infrastructure.telemetry.tracing import configure_tracing, instrument_asgi
 from interfaces.draining import DRAIN
 from interfaces.http.app import BodyLimits, create_app
 from interfaces.http.observing import ASGIApp, ObservingMiddleware
@@ -23,7 +24,8 @@ from interfaces.settings import load_settings
 
 def create() -> ASGIApp:
     settings = load_settings()
-    configure_logging(settings.log_level, fmt=settings.log_format)
+    traced = configure_tracing() is not None  # before the container: the adapters it builds read it
+    configure_logging(settings.log_level, fmt=settings.log_format, with_trace=traced)
     container = make_container(settings)
     DRAIN.seconds = settings.drain_seconds
     watch = ProcessWatch()
@@ -48,4 +50,4 @@ def create() -> ASGIApp:
     )
     app = create_app(container, max_body_bytes=limits, on_startup=[start], on_shutdown=[stop])
     observer = ObservingMiddleware(app, keep_content=settings.log_content)
-    return observer
+    return instrument_asgi(observer)

@@ -32,14 +32,20 @@ class StreamChunk:
 
 
 class UpstreamError(Exception):
-    """The upstream failed. `status` is what the client should see; `kind` is for metrics."""
+    """The upstream failed. `status` is what the client should see; `kind` is for metrics.
 
-    def __init__(self, status: int, message: str, kind: str, body: bytes | None = None) -> None:
+    `upstream_status` is the HTTP status the upstream itself answered, when it answered one (traces).
+    """
+
+    def __init__(
+        self, status: int, message: str, kind: str, body: bytes | None = None, *, upstream_status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
         self.body = body
+        self.upstream_status = upstream_status
 
 
 class UpstreamStream(Protocol):

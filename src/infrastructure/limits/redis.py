@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -23,6 +23,9 @@ from redis.exceptions import NoScriptError, RedisError
 from application.ports.rate_limiter import SPEND_BATCH_ID_SECONDS, SpendBatch
 from domain.rate_policy import TICKS_PER_SECOND, Decision, LimitCheck, peek, to_ticks
 from infrastructure.limits.resp import RespError, RespPipeline
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 _GCRA_LUA = files(__package__).joinpath("gcra.lua").read_text(encoding="utf-8")
 _PEEK_LUA = files(__package__).joinpath("gcra_peek.lua").read_text(encoding="utf-8")
@@ -52,12 +55,14 @@ def redis_client(
     socket_timeout: float = 1.0,
     health_check_interval: int = 30,
     on_error: Callable[[], None] | None = None,
+    tracer: "Tracer | None" = None,
 ) -> Redis:
     """A client that fails fast when Redis is gone, instead of stalling every request.
 
     Connect and read time out after `socket_timeout`; a connection error (typically a pooled
     connection the server closed) is retried once at once, a timeout never (the command may
     have run). A request waits at most `socket_timeout` for a free connection of the pool.
+    With a `tracer` (tracing is on) every command and pipeline is a span.
     """
     pool = BlockingConnectionPool.from_url(
         url,
@@ -69,7 +74,13 @@ def redis_client(
         retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         decode_responses=False,
     )
-    client = ObservedRedis.from_pool(pool)
+    if tracer is None:
+        client = ObservedRedis.from_pool(pool)
+    else:
+        from infrastructure.limits.traced_redis import TracedRedis, spans_of  # it builds on ObservedRedis
+
+        client = TracedRedis.from_pool(pool)
+        client.spans = spans_of(client, tracer)
     client.on_error = on_error
     return client
 

@@ -9,6 +9,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from infrastructure.telemetry import tracing
+
 POSTGRES_DRIVER = "postgresql+asyncpg"
 SQLITE_DRIVER = "sqlite+aiosqlite"
 
@@ -64,12 +66,13 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """With tracing on (`infrastructure.telemetry.tracing`), every statement of the engine is a span."""
     parsed = normalize_url(url)
     if is_sqlite(parsed):
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        return engine
-    return create_async_engine(
+        return _traced(engine)
+    engine = create_async_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -78,6 +81,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=False,
         connect_args={"server_settings": {"application_name": "sluice"}},
     )
+    return _traced(engine)
+
+
+def _traced(engine: AsyncEngine) -> AsyncEngine:
+    if tracing.enabled():
+        tracing.trace_engine(engine.sync_engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import httpx
@@ -126,14 +127,15 @@ def map_status_error(status: int, body: bytes, message: str | None = None) -> Up
     if message is None:
         message = _upstream_message(body, status)
     if status in _CREDENTIAL_MESSAGES and not (status == 403 and _is_moderation_refusal(body)):
-        return UpstreamError(502, _CREDENTIAL_MESSAGES[status], "status_4xx", body)
+        return UpstreamError(502, _CREDENTIAL_MESSAGES[status], "status_4xx", body, upstream_status=status)
     if 400 <= status < 500:
-        return UpstreamError(status, message, "status_4xx", body)
+        return UpstreamError(status, message, "status_4xx", body, upstream_status=status)
     if status in (503, 504):
-        return UpstreamError(status, message, "status_5xx", body)
+        return UpstreamError(status, message, "status_5xx", body, upstream_status=status)
     if 500 <= status < 600:
-        return UpstreamError(502, message, "status_5xx", body)
-    return UpstreamError(502, f"Unexpected answer from the upstream (HTTP {status})", "protocol", body)
+        return UpstreamError(502, message, "status_5xx", body, upstream_status=status)
+    message = f"Unexpected answer from the upstream (HTTP {status})"
+    return UpstreamError(502, message, "protocol", body, upstream_status=status)
 
 
 # ---- reading a finished body -----------------------------------------------------------------
@@ -167,7 +169,9 @@ def _reply_error(raw_error: bytes, body: bytes) -> UpstreamError | None:
     message = error_message(raw_error)
     if message is None:  # "error": null
         return None
-    return map_status_error(_error_status(raw_error), body, message)
+    error = map_status_error(_error_status(raw_error), body, message)
+    error.upstream_status = 200  # the code is the body's; the upstream itself answered 200
+    return error
 
 
 def _read_success(path: str, status: int, content: bytes, content_type: str) -> UpstreamReply:
@@ -233,7 +237,8 @@ class OpenRouterUpstream:
     silence while a non-streamed answer is awaited; ``first_byte_timeout`` how long a stream's response
     headers may take; ``stream_idle_timeout`` the longest silence inside a stream (OpenRouter sends
     keep-alive comments, so a silent stream is a dead one). ``transport`` replaces the aiohttp transport
-    (benchmarks, tests).
+    (benchmarks, tests). ``trace_headers``, when given, adds the current trace's headers to each call
+    (``traceparent``: tracing with SLUICE_OTEL_PROPAGATE_UPSTREAM=1); without it the headers are fixed.
     """
 
     def __init__(
@@ -250,8 +255,10 @@ class OpenRouterUpstream:
         title: str | None = None,
         keepalive_expiry: float = 4.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        trace_headers: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._trace_headers = trace_headers
         headers = {"User-Agent": _USER_AGENT}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -303,7 +310,8 @@ class OpenRouterUpstream:
         url = self._urls.get(path)
         if url is None:
             url = self._urls[path] = httpx.URL(self._base + path)
-        request = httpx.Request("POST", url, content=body, headers=self._hot_headers, extensions=self._hot_extensions)
+        headers: Any = self._hot_headers if self._trace_headers is None else self._traced(self._aio_headers)
+        request = httpx.Request("POST", url, content=body, headers=headers, extensions=self._hot_extensions)
         try:
             response = await self._transport.handle_async_request(request)
             try:
@@ -328,8 +336,9 @@ class OpenRouterUpstream:
         if not isinstance(session, aiohttp.ClientSession):
             session = self._transport.client = self._transport.get_client()
         try:
+            headers = self._aio_headers if self._trace_headers is None else self._traced(self._aio_headers)
             async with session.post(
-                self._base + path, data=body, headers=self._aio_headers, timeout=self._aio_timeout
+                self._base + path, data=body, headers=headers, timeout=self._aio_timeout
             ) as response:
                 content = await response.read()
                 status = response.status
@@ -341,8 +350,9 @@ class OpenRouterUpstream:
         return _read_success(path, status, content, content_type)
 
     async def stream(self, path: str, body: bytes) -> OpenRouterStream:
+        headers = self._sse_headers if self._trace_headers is None else self._traced(self._sse_headers)
         request = self._client.build_request(
-            "POST", self._base + path, content=body, headers=self._sse_headers, timeout=self._stream_timeout
+            "POST", self._base + path, content=body, headers=headers, timeout=self._stream_timeout
         )
         try:
             if self._first_byte_timeout is None:
@@ -362,6 +372,12 @@ class OpenRouterUpstream:
             _read_success(path, status, content, "application/json")  # raises the error it carries
             raise UpstreamError(502, "The upstream answered a streaming request without a stream", "protocol", content)
         return OpenRouterStream(response)
+
+    def _traced(self, headers: dict[str, str]) -> dict[str, str]:
+        assert self._trace_headers is not None
+        traced = dict(headers)
+        self._trace_headers(traced)
+        return traced
 
     async def list_models(self, path: str) -> bytes:
         try:

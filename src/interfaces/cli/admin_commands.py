@@ -1,59 +1,47 @@
-"""The admin subcommands by (command, action): each opens the container, runs one use case, closes everything."""
+"""The admin subcommands by (command, action): the module and function that run each.
+
+Named rather than imported: `sluice` imports a command's module (and through it most of the app) only
+when that command runs, so `--help`, a usage error or one command does not import them all.
+"""
 
 import argparse
+import importlib
 from collections.abc import Awaitable, Callable
 
-from interfaces.cli.account_commands import (
-    accounts_ban,
-    accounts_create,
-    accounts_limits,
-    accounts_list,
-    accounts_show,
-    accounts_unban,
-)
-from interfaces.cli.audit_commands import audit_list
-from interfaces.cli.code_commands import codes_issue, codes_list, codes_revoke
-from interfaces.cli.context import say
-from interfaces.cli.credit_commands import credits_balance, credits_deduct, credits_grant
-from interfaces.cli.key_commands import keys_create, keys_list, keys_revoke
-from interfaces.cli.lease_commands import credits_leases, credits_reconcile
-from interfaces.cli.password_commands import accounts_password
-from interfaces.cli.plan_change_commands import accounts_plan, accounts_spend_cap
-from interfaces.cli.plan_commands import plans_list
-from interfaces.cli.usage_commands import usage
-from interfaces.migrations import run_migrations
 from interfaces.settings import Settings
 
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 
-async def migrate(settings: Settings, _: argparse.Namespace) -> int:
-    await run_migrations(settings.database_url)
-    say("database is up to date")
-    return 0
-
-
-COMMANDS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
-    ("migrate", None): migrate,
-    ("accounts", "create"): accounts_create,
-    ("accounts", "list"): accounts_list,
-    ("accounts", "show"): accounts_show,
-    ("accounts", "ban"): accounts_ban,
-    ("accounts", "unban"): accounts_unban,
-    ("accounts", "limits"): accounts_limits,
-    ("accounts", "plan"): accounts_plan,
-    ("accounts", "spend-cap"): accounts_spend_cap,
-    ("accounts", "password"): accounts_password,
-    ("keys", "create"): keys_create,
-    ("keys", "list"): keys_list,
-    ("keys", "revoke"): keys_revoke,
-    ("credits", "grant"): credits_grant,
-    ("credits", "deduct"): credits_deduct,
-    ("credits", "balance"): credits_balance,
-    ("credits", "leases"): credits_leases,
-    ("credits", "reconcile"): credits_reconcile,
-    ("codes", "issue"): codes_issue,
-    ("codes", "list"): codes_list,
-    ("codes", "revoke"): codes_revoke,
-    ("plans", "list"): plans_list,
-    ("usage", None): usage,
-    ("audit", "list"): audit_list,
+COMMANDS: dict[tuple[str, str | None], str] = {
+    ("migrate", None): "interfaces.cli.migrate_command:migrate",
+    ("accounts", "create"): "interfaces.cli.account_commands:accounts_create",
+    ("accounts", "list"): "interfaces.cli.account_commands:accounts_list",
+    ("accounts", "show"): "interfaces.cli.account_commands:accounts_show",
+    ("accounts", "ban"): "interfaces.cli.account_commands:accounts_ban",
+    ("accounts", "unban"): "interfaces.cli.account_commands:accounts_unban",
+    ("accounts", "limits"): "interfaces.cli.account_commands:accounts_limits",
+    ("accounts", "plan"): "interfaces.cli.plan_change_commands:accounts_plan",
+    ("accounts", "spend-cap"): "interfaces.cli.plan_change_commands:accounts_spend_cap",
+    ("accounts", "password"): "interfaces.cli.password_commands:accounts_password",
+    ("keys", "create"): "interfaces.cli.key_commands:keys_create",
+    ("keys", "list"): "interfaces.cli.key_commands:keys_list",
+    ("keys", "revoke"): "interfaces.cli.key_commands:keys_revoke",
+    ("credits", "grant"): "interfaces.cli.credit_commands:credits_grant",
+    ("credits", "deduct"): "interfaces.cli.credit_commands:credits_deduct",
+    ("credits", "balance"): "interfaces.cli.credit_commands:credits_balance",
+    ("credits", "leases"): "interfaces.cli.lease_commands:credits_leases",
+    ("credits", "reconcile"): "interfaces.cli.lease_commands:credits_reconcile",
+    ("codes", "issue"): "interfaces.cli.code_commands:codes_issue",
+    ("codes", "list"): "interfaces.cli.code_commands:codes_list",
+    ("codes", "revoke"): "interfaces.cli.code_commands:codes_revoke",
+    ("plans", "list"): "interfaces.cli.plan_commands:plans_list",
+    ("usage", None): "interfaces.cli.usage_commands:usage",
+    ("audit", "list"): "interfaces.cli.audit_commands:audit_list",
 }
+
+
+def load_command(command: str, action: str | None) -> Command:
+    """The function for `sluice COMMAND [ACTION]`, its module imported now."""
+    module, _, name = COMMANDS[(command, action)].partition(":")
+    found: Command = getattr(importlib.import_module(module), name)
+    return found

@@ -13,6 +13,8 @@ from application.ports.rate_limiter import RateLimiter, SpendStore
 from infrastructure.limits.memory import InProcessRateLimiter, InProcessSpendCounter
 from infrastructure.limits.redis import PipelinedRedisRateLimiter, RedisRateLimiter, RedisSpendCounter, redis_client
 from infrastructure.limits.resp import RespPipeline
+from infrastructure.limits.traced_redis import TracedRespPipeline
+from infrastructure.telemetry import tracing
 from infrastructure.telemetry.backend_errors import BackendErrors
 from interfaces.http.readiness import Readiness
 from interfaces.providers._closing import close_quietly
@@ -25,7 +27,8 @@ class RedisLimitsProvider(Provider):
     @provide
     async def client(self, settings: Settings, errors: BackendErrors) -> AsyncIterator[Redis]:
         assert settings.redis_url is not None
-        client = redis_client(settings.redis_url, on_error=errors.redis_failed)
+        tracer = tracing.child_tracer() if tracing.enabled() else None
+        client = redis_client(settings.redis_url, on_error=errors.redis_failed, tracer=tracer)
         yield client
         await close_quietly(client.aclose)
 
@@ -36,7 +39,11 @@ class RedisLimitsProvider(Provider):
             yield RedisRateLimiter(client)  # rediss:// and unix:// stay on redis-py
             return
         # One pipelined socket for the per-request decision (docs/architecture.md has the figures).
-        pipeline = RespPipeline(settings.redis_url, on_error=errors.redis_failed)
+        pipeline = (
+            TracedRespPipeline(settings.redis_url, tracing.child_tracer(), on_error=errors.redis_failed)
+            if tracing.enabled()
+            else RespPipeline(settings.redis_url, on_error=errors.redis_failed)
+        )
         yield PipelinedRedisRateLimiter(pipeline)
         await close_quietly(pipeline.aclose)
 

@@ -11,6 +11,7 @@ from infrastructure.telemetry.model_labels import ModelLabels
 from infrastructure.telemetry.observed_upstream import ObservedUpstream
 from infrastructure.telemetry.prometheus import Gauges, PrometheusTelemetry
 from infrastructure.telemetry.request_report import RequestReport
+from infrastructure.telemetry.traced_upstream import traced_upstream
 from infrastructure.upstream.catalog import CachedModelCatalog
 from infrastructure.upstream.openrouter import OpenRouterUpstream
 from interfaces.gateway_config import GatewayConfig
@@ -54,12 +55,16 @@ class TelemetryProvider(Provider):
         return telemetry
 
     @provide
-    def upstream(self, upstream: OpenRouterUpstream, telemetry: PrometheusTelemetry) -> Upstream:
-        return ObservedUpstream(upstream, telemetry)
+    def upstream(self, settings: Settings, upstream: OpenRouterUpstream, telemetry: PrometheusTelemetry) -> Upstream:
+        # Traced inside the timing, so the span is the upstream's own time (no span when tracing is off).
+        return ObservedUpstream(traced_upstream(upstream, settings.upstream_url, "openrouter"), telemetry)
 
     @decorate
-    def moderation_upstream(self, upstream: ModerationUpstream, telemetry: PrometheusTelemetry) -> ModerationUpstream:
-        return ObservedUpstream(upstream, telemetry)  # type: ignore[return-value]
+    def moderation_upstream(
+        self, settings: Settings, upstream: ModerationUpstream, telemetry: PrometheusTelemetry
+    ) -> ModerationUpstream:
+        traced = traced_upstream(upstream, settings.moderation_url, "openai")
+        return ObservedUpstream(traced, telemetry)  # type: ignore[return-value]
 
     @provide
     def report(self, settings: Settings, telemetry: PrometheusTelemetry) -> RequestReport:

@@ -1,10 +1,11 @@
 """The upstream: one pooled client, and the model catalogue read through it (closed before it)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from dishka import Provider, Scope, decorate, provide
 
 from application.ports.moderation import ModerationUpstream, Moderator
+from infrastructure.telemetry import tracing
 from infrastructure.upstream.catalog import CachedModelCatalog
 from infrastructure.upstream.moderation import OpenAIModerator
 from infrastructure.upstream.openrouter import OpenRouterUpstream
@@ -15,13 +16,21 @@ from interfaces.providers._closing import close_quietly
 from interfaces.settings import Settings, moderation_unconfigured
 
 
+def _trace_headers() -> Callable[[dict[str, str]], None] | None:
+    """The upstream learns the trace only when the operator says so: it is a third party."""
+    return tracing.inject_trace_headers if tracing.propagate_upstream() else None
+
+
 class UpstreamProvider(Provider):
     scope = Scope.APP
 
     @provide
     async def upstream(self, settings: Settings) -> AsyncIterator[OpenRouterUpstream]:
         upstream = OpenRouterUpstream(
-            settings.upstream_url, settings.upstream_api_key, timeout_read=settings.upstream_read_timeout
+            settings.upstream_url,
+            settings.upstream_api_key,
+            timeout_read=settings.upstream_read_timeout,
+            trace_headers=_trace_headers(),
         )
         yield upstream
         await close_quietly(upstream.aclose)
@@ -40,7 +49,10 @@ class UpstreamProvider(Provider):
             UnconfiguredUpstream(missing)
             if missing
             else OpenRouterUpstream(
-                settings.moderation_url, settings.moderation_api_key, timeout_read=settings.upstream_read_timeout
+                settings.moderation_url,
+                settings.moderation_api_key,
+                timeout_read=settings.upstream_read_timeout,
+                trace_headers=_trace_headers(),
             )
         )
         yield upstream

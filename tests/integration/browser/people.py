@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from itertools import count
 
-from tests.integration.e2e.harness import REPO_ROOT, Gateway
+from tests.integration.e2e.harness import Gateway
 
 PASSWORD = "correct horse battery staple"
 _numbers = count(1)
@@ -26,13 +24,4 @@ class Person:
 
 def set_password(gateway: Gateway, email: str, password: str) -> None:
     """`sluice accounts password EMAIL`, the password typed on standard input."""
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "interfaces.cli.main", "accounts", "password", email],
-        cwd=REPO_ROOT,
-        env=gateway.env,
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    gateway.cli("accounts", "password", email, input=password + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.integration.e2e import warm_cli
+
+REPO_ROOT = warm_cli.REPO_ROOT
+CLI_BATCH = "tests.integration.e2e.cli_batch"  # several commands in one process: cli_in_one_process
 
 TEST_CONFIG = """
 [plans.tiny]
@@ -84,37 +88,34 @@ class Gateway:
     def url(self, prefix: str = "/proxy/v1") -> str:
         return self.root + prefix
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "interfaces.cli.main", *args],
-            cwd=REPO_ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def cli(
+        self, *args: str, check: bool = True, input: str | None = None, cold: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """`sluice ARGS` in this gateway's environment, `input` on its stdin: forked from the warm CLI
+        server (as a fresh process would see and end it, seconds of imports sooner: see warm_cli), or with
+        `cold=True` in a fresh interpreter, as an operator's shell starts it."""
+        if cold:
+            result = subprocess.run(  # noqa: S603
+                warm_cli.command_line(args),
+                cwd=REPO_ROOT,
+                env=self.env,
+                input=input,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        else:
+            result = warm_cli.run(args, env=self.env, cwd=REPO_ROOT, input=input, timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"sluice {' '.join(args)} failed: {result.stderr}")
         return result
 
     def cli_in_one_process(self, *commands: list[str], input: str | None = None) -> str:
-        """Several `sluice` commands through the CLI's own `main`, in one interpreter (one start-up,
-        not one each); their stdout, joined. Fails on the first command that does. `input`: their
-        standard input, shared (e.g. the password `sluice accounts password` reads)."""
-        script = (
-            "import sys; from interfaces.cli.main import main\n"
-            f"for argv in {commands!r}:\n"
-            "    code = main(argv)\n"
-            "    if code: sys.exit(code)\n"
-        )
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", script],
-            cwd=REPO_ROOT,
-            env=self.env,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        """Several `sluice` commands through the CLI's own `main`, in one process (forked warm, as `cli`
+        is); their stdout, joined. Fails on the first command that does. `input`: their standard input,
+        shared (e.g. the password `sluice accounts password` reads)."""
+        result = warm_cli.run(
+            [json.dumps(commands)], env=self.env, cwd=REPO_ROOT, input=input, timeout=60, module=CLI_BATCH
         )
         if result.returncode != 0:
             raise AssertionError(f"sluice {commands} failed: {result.stderr}")

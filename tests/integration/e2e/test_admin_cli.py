@@ -27,7 +27,7 @@ def test_a_cli_ban_is_obeyed_and_written_to_the_audit_log(gateway: Gateway) -> N
     assert chat(gateway, key).status_code == 200
     gateway.env["SLUICE_ACTOR"] = "e2e-operator"
     try:
-        gateway.cli("accounts", "ban", email, "--reason", "abuse report #12")
+        gateway.cli("accounts", "ban", email, "--reason", "abuse report #12", cold=True)  # a fresh process too
     finally:
         del gateway.env["SLUICE_ACTOR"]
     _until(lambda: chat(gateway, key).status_code == 403)

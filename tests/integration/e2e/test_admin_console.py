@@ -2,8 +2,6 @@
 admin makes there obeyed by the gateway and written to the audit log."""
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.integration.e2e.harness import REPO_ROOT, Gateway
+from tests.integration.e2e.harness import Gateway
 from tests.integration.e2e.test_admin_cli import _audit, _until
 from tests.integration.e2e.test_limits_and_credits import chat
 from tests.integration.e2e.web_session import sign_in, sign_up
@@ -53,16 +51,7 @@ def _actions(page: str) -> list[str]:
 
 
 def _set_password(gateway: Gateway, email: str) -> None:
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "interfaces.cli.main", "accounts", "password", email],
-        cwd=REPO_ROOT,
-        env=gateway.env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    gateway.cli("accounts", "password", email, input=PASSWORD + "\n")
 
 
 @pytest.fixture(scope="module")

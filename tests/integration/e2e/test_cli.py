@@ -1,4 +1,5 @@
-"""The real `sluice` command in a subprocess, as an operator types it."""
+"""The real `sluice` command, as an operator types it: forked from the warm CLI server (see warm_cli),
+and a few commands (`cold=True`) in a fresh interpreter of their own, as a shell starts them."""
 
 import json
 import subprocess
@@ -19,9 +20,9 @@ def cli() -> Iterator[Gateway]:
 
 
 def test_version_and_help_name_every_option(cli: Gateway) -> None:
-    version = cli.cli("--version").stdout.strip()
+    version = cli.cli("--version", cold=True).stdout.strip()
     assert version.startswith("sluice ") and version.split()[1][0].isdigit()
-    grant = cli.cli("credits", "grant", "--help").stdout
+    grant = cli.cli("credits", "grant", "--help", cold=True).stdout
     for text in ("EMAIL", "AMOUNT", "dollars", "--idempotency-key", "--note", "--json"):
         assert text in grant
     create = cli.cli("accounts", "create", "--help").stdout
@@ -32,11 +33,11 @@ def test_version_and_help_name_every_option(cli: Gateway) -> None:
 
 
 def test_accounts_list_and_show(cli: Gateway) -> None:
-    cli.cli("accounts", "create", "lister-ada@example.org", "--plan", "paid")
+    cli.cli("accounts", "create", "lister-ada@example.org", "--plan", "paid", cold=True)
     cli.cli("accounts", "create", "lister-bob@example.org", "--admin")
     cli.cli("accounts", "ban", "lister-bob@example.org")
     cli.cli("credits", "grant", "lister-ada@example.org", "12.5")
-    secret = cli.cli("keys", "create", "lister-ada@example.org", "--name", "laptop").stdout.strip()
+    secret = cli.cli("keys", "create", "lister-ada@example.org", "--name", "laptop", cold=True).stdout.strip()
 
     rows = [line.split("\t") for line in cli.cli("accounts", "list", "--plan", "paid").stdout.splitlines()]
     assert rows[0] == ["id", "email", "role", "plan", "status", "created", "balance"]
@@ -56,7 +57,7 @@ def test_accounts_list_and_show(cli: Gateway) -> None:
     capped = json.loads(cli.cli("accounts", "show", _account(cli, "capped"), "--json").stdout)
     assert capped["spend_caps"] == [{"period": "day", "limit_usd": 0.00001, "limit_micros": 10}]
 
-    missing = cli.cli("accounts", "show", "nobody@example.org", check=False)
+    missing = cli.cli("accounts", "show", "nobody@example.org", check=False, cold=True)
     assert (missing.returncode, missing.stderr.strip()) == (1, "sluice: no account for nobody@example.org")
 
 
@@ -112,7 +113,7 @@ def test_grant_deduct_and_idempotency_keys(cli: Gateway) -> None:
     assert cli.cli("credits", "deduct", email, "10.499988", "--reason", "close").stdout.strip() == "$0.00"
     kind = cli.cli("credits", "deduct", email, "12.50", "--reason", "x", "--idempotency-key", "inv-1", check=False)
     assert kind.returncode == 1 and "kind grant, not deduct" in kind.stderr
-    no_reason = cli.cli("credits", "deduct", email, "1", check=False)
+    no_reason = cli.cli("credits", "deduct", email, "1", check=False, cold=True)
     assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
     assert json.loads(cli.cli("credits", "balance", email, "--json").stdout) == {
         "email": email,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.integration.e2e.harness import REPO_ROOT, Gateway
+from tests.integration.e2e.harness import Gateway
 from tests.integration.e2e.web_session import sign_in, sign_up
 
 MODEL = "openai/gpt-4o-mini"
@@ -66,16 +64,7 @@ def carol(gateway: Gateway) -> Person:
     """Made by the operator on the `capped` plan (ten micro-dollars a day), then signed in on the web."""
     email = f"carol{time.monotonic_ns()}@example.org"
     gateway.cli("accounts", "create", email, "--plan", "capped")
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "interfaces.cli.main", "accounts", "password", email],
-        cwd=REPO_ROOT,
-        env=gateway.env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    gateway.cli("accounts", "password", email, input=PASSWORD + "\n")
     web = httpx.Client(timeout=30)
     sign_in(web, gateway.root, email, PASSWORD)
     return Person(email, web, _new_key(web, gateway.root, "ci"), "ci")

@@ -6,7 +6,6 @@ import re
 import secrets
 import select
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -313,27 +312,10 @@ def test_closed_sign_up_and_an_operator_set_password(closed: Gateway) -> None:
     closed.cli("accounts", "create", email)
     no_password = httpx.post(closed.root + "/login", data={"email": email, "password": PASSWORD})
     assert no_password.status_code == 401
-    set_it = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "interfaces.cli.main", "accounts", "password", email],
-        input=PASSWORD + "\n",
-        cwd=REPO_ROOT,
-        env=closed.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert set_it.returncode == 0, set_it.stderr
+    set_it = closed.cli("accounts", "password", email, input=PASSWORD + "\n")
     assert PASSWORD not in set_it.stdout + set_it.stderr
     sign_in(httpx.Client(), closed.root, email, PASSWORD)
-    short = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "interfaces.cli.main", "accounts", "password", email],
-        input="short\n",
-        cwd=REPO_ROOT,
-        env=closed.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    short = closed.cli("accounts", "password", email, input="short\n", check=False, cold=True)
     assert short.returncode == 1 and "A password needs 8 to 1024 characters." in short.stderr
 
 
