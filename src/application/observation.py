@@ -26,7 +26,6 @@ class Observation:
         "_reported",
         "account_id",
         "answered_at",
-        "backend_error",
         "charged_micros",
         "completion_tokens",
         "content",
@@ -48,7 +47,6 @@ class Observation:
         "streamed",
         "upstream_began",
         "upstream_ended",
-        "upstream_error",
     )
 
     def __init__(
@@ -68,8 +66,6 @@ class Observation:
         self.model: str | None = None
         self.streamed = False
         self.limited_bucket: str | None = None
-        self.upstream_error: str | None = None
-        self.backend_error: str | None = None
         self.upstream_began: float | None = None
         self.upstream_ended: float | None = None
         self.first_token_seconds: float | None = None

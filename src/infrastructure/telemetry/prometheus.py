@@ -221,11 +221,6 @@ class PrometheusTelemetry:
         except Exception:
             log.exception("metrics: counting an upstream error failed")
 
-    def backend_error(self, backend: str) -> None:
-        try:
-            self._child(self._backend, backend).inc()
-        except Exception:
-            log.exception("metrics: counting a %s error failed", backend)
 
     def readiness(self, ready: bool) -> None:
         try:
