@@ -100,8 +100,8 @@ def _trace_ids() -> dict[str, str]:
     return {"trace_id": format(context.trace_id, "032x"), "span_id": format(context.span_id, "016x")}
 
 
-def configure_logging(level: str, *, access_log: bool = False, fmt: str = "json", with_trace: bool = False) -> None:
-    """`access_log` is kept for the callers' sake: the request log (``sluice.request``) replaced
+def configure_logging(level: str, *, fmt: str = "json", with_trace: bool = False) -> None:
+    """The request log (``sluice.request``, `infrastructure/telemetry/request_report.py`) replaced
     uvicorn's access line, which is always off."""
     # No line shows the thread or process names: not looking them up saves a few µs a record.
     logging.logThreads = False

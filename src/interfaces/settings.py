@@ -35,7 +35,7 @@ class Settings:
     key_cache_seconds: float = 5.0
     upstream_read_timeout: float = 300.0
     max_active_keys: int = 50
-    access_log: bool = True  # the request log: one structured line per request
+    request_log: bool = True  # the request log: one structured line per request
     log_format: str = "json"
     log_content: bool = False  # request bodies in the request log: an operator's explicit choice
     metrics_port: int | None = None  # /metrics on a port of its own (then not on the app's)
@@ -187,7 +187,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, serving: bool = True)
         key_cache_seconds=_float(env, "SLUICE_KEY_CACHE_SECONDS", 5.0),
         upstream_read_timeout=_float(env, "SLUICE_UPSTREAM_TIMEOUT", 300.0),
         max_active_keys=_int(env, "SLUICE_MAX_ACTIVE_KEYS", 50, 1, 10_000),
-        access_log=_flag(env, "SLUICE_ACCESS_LOG", True),
+        request_log=_flag(env, "SLUICE_ACCESS_LOG", True),
         log_format=_log_format(env),
         log_content=_flag(env, "SLUICE_LOG_CONTENT", False),
         metrics_port=_optional_int(env, "SLUICE_METRICS_PORT", 1, 65535),

@@ -68,4 +68,4 @@ class TelemetryProvider(Provider):
 
     @provide
     def report(self, settings: Settings, telemetry: PrometheusTelemetry) -> RequestReport:
-        return RequestReport(telemetry, log_requests=settings.access_log)
+        return RequestReport(telemetry, log_requests=settings.request_log)
