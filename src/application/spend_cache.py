@@ -39,15 +39,30 @@ class CachedSpendCounter:
         self._unsent: dict[str, tuple[int, int]] = {}  # key -> (micros, ttl_seconds), for the next batch
         self._pending: SpendBatch | None = None  # sent, outcome unknown: resent as is until it succeeds
         self._flushing = asyncio.Lock()  # the periodic flush and the one at shutdown must not interleave
+        # One read per expired counter, however many requests find it expired at once.
+        self._reading: dict[str, asyncio.Future[int | None]] = {}
 
     async def spent(self, key: str) -> int | None:
         now = self._clock.monotonic()
         entry = self._cache.get(key)
         if entry is None or now - entry.read_at > self._ttl:
-            shared = await self._inner.spent(key)
-            entry = self._cache[key] = _Entry(None if shared is None else shared + self._not_sent(key), now)
-            if len(self._cache) > _CACHE_ENTRIES:
-                self._cache.clear()
+            reading = self._reading.get(key)
+            if reading is None:
+                reading = self._reading[key] = asyncio.ensure_future(self._read(key, now))
+                reading.add_done_callback(lambda done: self._read_done(key, done))
+            return await asyncio.shield(reading)
+        return entry.value
+
+    def _read_done(self, key: str, done: "asyncio.Future[int | None]") -> None:
+        self._reading.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here: every waiter may have gone before it failed
+
+    async def _read(self, key: str, now: float) -> int | None:
+        shared = await self._inner.spent(key)
+        entry = self._cache[key] = _Entry(None if shared is None else shared + self._not_sent(key), now)
+        if len(self._cache) > _CACHE_ENTRIES:
+            self._cache.clear()
         return entry.value
 
     def _not_sent(self, key: str) -> int:

@@ -1,3 +1,4 @@
+import asyncio
 import hmac
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -271,3 +272,53 @@ async def test_forgetting_an_account_keeps_every_other_account_cached(world: Wor
 
     ada, bob = (hash_secret(s, PEPPER) for s in (world.issued.secret, bobs.secret))
     assert world.keys.lookups == [ada, bob, ada]  # only Ada's key was read again
+
+
+class _CountingKeys:
+    """The in-memory keys, counting lookups and taking a loop turn in each (as a database would)."""
+
+    def __init__(self, inner: InMemoryApiKeyRepository) -> None:
+        self._inner = inner
+        self.lookups = 0
+
+    async def find_with_account(self, secret_hash: str):  # type: ignore[no-untyped-def]
+        self.lookups += 1
+        await asyncio.sleep(0.01)
+        return await self._inner.find_with_account(secret_hash)
+
+
+async def test_requests_arriving_together_on_an_expired_key_share_one_lookup(world: World):
+    keys = _CountingKeys(world.keys)
+    sut = Authenticate(keys, world.plans, world.clock, PEPPER, ttl_seconds=TTL)  # type: ignore[arg-type]
+    await sut.execute(world.issued.secret)
+    world.clock.advance(TTL + 1)
+
+    principals = await asyncio.gather(*(sut.execute(world.issued.secret) for _ in range(64)))
+
+    assert keys.lookups == 2  # the first request, then one for all 64
+    assert {p.key.id for p in principals} == {world.issued.key.id}
+
+
+async def test_a_caller_that_goes_away_does_not_fail_the_others_waiting_on_its_lookup(world: World):
+    keys = _CountingKeys(world.keys)
+    sut = Authenticate(keys, world.plans, world.clock, PEPPER, ttl_seconds=TTL)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(sut.execute(world.issued.secret))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(sut.execute(world.issued.secret))
+    await asyncio.sleep(0)
+    first.cancel()
+
+    assert (await second).key.id == world.issued.key.id
+    assert keys.lookups == 1
+
+
+async def test_a_revocation_during_a_lookup_is_not_undone_by_its_answer(world: World):
+    keys = _CountingKeys(world.keys)
+    sut = Authenticate(keys, world.plans, world.clock, PEPPER, ttl_seconds=TTL)  # type: ignore[arg-type]
+    pending = asyncio.ensure_future(sut.execute(world.issued.secret))
+    await asyncio.sleep(0)
+    sut.forget_account(world.account.id)
+    await pending  # read before the revocation: this one request may still pass
+
+    await sut.execute(world.issued.secret)
+    assert keys.lookups == 2  # the answer read before the revocation was not cached

@@ -1,5 +1,7 @@
 """The spend cache: fresh enough for a soft cap, and never forgets nor doubles a spend."""
 
+import asyncio
+
 from application.ports.rate_limiter import SpendBatch
 from application.spend_cache import CachedSpendCounter
 from tests.fakes.memory import FakeClock, InMemorySpendCounter
@@ -93,3 +95,24 @@ async def test_unknown_counters_stay_unknown_until_seeded():
     assert await sut.spent("k") is None
     await sut.seed("k", 40, 3600)
     assert await sut.spent("k") == 40
+
+
+class SlowSpendCounter(FlakySpendCounter):
+    async def spent(self, key: str) -> int | None:
+        await asyncio.sleep(0.01)  # a round trip: the others arrive meanwhile
+        return await super().spent(key)
+
+
+async def test_requests_finding_a_counter_expired_together_share_one_read():
+    clock = FakeClock()
+    inner = SlowSpendCounter(clock)
+    await inner.seed("k", 100, 3600)
+    sut = CachedSpendCounter(inner, clock, ttl_seconds=1.0)
+
+    values = await asyncio.gather(*(sut.spent("k") for _ in range(64)))
+
+    assert values == [100] * 64
+    assert inner.reads == 1
+    clock.advance(1.5)
+    assert await asyncio.gather(*(sut.spent("k") for _ in range(8))) == [100] * 8
+    assert inner.reads == 2  # expired: read again, once
