@@ -581,6 +581,14 @@ class FakeUpstreamStream:
         self._iterator = self._frames()
         return self._iterator
 
+    def batches(self) -> AsyncIterator[Sequence[StreamChunk]]:
+        """Each scripted chunk as a group of its own (a script says nothing of how reads group them)."""
+        return self._batches()
+
+    async def _batches(self) -> AsyncGenerator[Sequence[StreamChunk], None]:
+        async for chunk in self.__aiter__():
+            yield (chunk,)
+
     async def _frames(self) -> AsyncGenerator[StreamChunk, None]:
         for item in self._script:
             if self.closed:

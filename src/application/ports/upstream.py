@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,8 +48,18 @@ class UpstreamError(Exception):
         self.upstream_status = upstream_status
 
 
+Frames = Sequence[StreamChunk]
+
+
 class UpstreamStream(Protocol):
     def __aiter__(self) -> AsyncIterator[StreamChunk]: ...
+
+    def batches(self) -> AsyncIterator[Frames]:
+        """The same events, grouped as they arrived: one non-empty group per read from the network.
+
+        A relay passes a group on in one write, so a burst of frames costs one send, not one each.
+        """
+        ...
 
     async def aclose(self) -> None:
         """Closes the upstream request (called when the client goes away)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from application.background import BackgroundTasks
 from application.gateway_request import GatewayRequest
 from application.metering import Admission, Meter
-from application.ports.upstream import StreamChunk, Upstream, UpstreamError, UpstreamStream
+from application.ports.upstream import Frames, Upstream, UpstreamError, UpstreamStream
 from application.principal import Principal
 from domain.pricing import Usage
 from domain.rate_policy import Decision
@@ -20,7 +20,8 @@ class StreamBroken:
     error: UpstreamError
 
 
-StreamEvent = StreamChunk | StreamBroken
+# The frames of one read from the upstream, passed on together (one write to the client), or the break.
+StreamEvent = Frames | StreamBroken
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +62,14 @@ class StreamModelRequest:
         chars = 0
         outcome = Outcome.CLIENT_DISCONNECTED
         try:
-            yield StreamChunk(b"")  # the priming step taken by `execute`; never reaches a family
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                chars += chunk.content_chars
-                yield chunk
-                if chunk.last:
+            yield ()  # the priming step taken by `execute`; never reaches a family
+            async for frames in stream.batches():
+                for chunk in frames:
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    chars += chunk.content_chars
+                yield frames
+                if frames[-1].last:
                     break
             outcome = Outcome.OK
         except UpstreamError as error:

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 
 from application import observation
-from application.ports.upstream import StreamChunk, Upstream, UpstreamError, UpstreamReply, UpstreamStream
+from application.ports.upstream import Frames, StreamChunk, Upstream, UpstreamError, UpstreamReply, UpstreamStream
 from infrastructure.telemetry.prometheus import PrometheusTelemetry
 
 _now = time.perf_counter
@@ -95,12 +95,43 @@ class _ObservedStream:
             self._telemetry.upstream_error(error.kind)
             raise
         if self._waiting and chunk.content_chars:
-            self._waiting = False
-            seconds = _now() - self._began
-            self._telemetry.first_token(self._endpoint, seconds)
-            if self._obs is not None:
-                self._obs.first_token_seconds = seconds
+            self._first_token()
         return chunk
+
+    def batches(self) -> "_ObservedBatches":
+        return _ObservedBatches(self, self._inner.batches())
+
+    def _first_token(self) -> None:
+        self._waiting = False
+        seconds = _now() - self._began
+        self._telemetry.first_token(self._endpoint, seconds)
+        if self._obs is not None:
+            self._obs.first_token_seconds = seconds
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class _ObservedBatches:
+    """`_ObservedStream.batches`: an iterator object, not a generator, so that a reader that stops
+    at [DONE] leaves nothing for the loop to finalize."""
+
+    __slots__ = ("_batches", "_stream")
+
+    def __init__(self, stream: _ObservedStream, batches: AsyncIterator[Frames]) -> None:
+        self._stream = stream
+        self._batches = batches
+
+    def __aiter__(self) -> "_ObservedBatches":
+        return self
+
+    async def __anext__(self) -> Frames:
+        stream = self._stream
+        try:
+            frames = await self._batches.__anext__()
+        except UpstreamError as error:
+            stream._telemetry.upstream_error(error.kind)
+            raise
+        if stream._waiting and any(frame.content_chars for frame in frames):
+            stream._first_token()
+        return frames

@@ -20,7 +20,7 @@ import msgspec
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from application.ports.upstream import StreamChunk, Upstream, UpstreamError, UpstreamReply, UpstreamStream
+from application.ports.upstream import Frames, StreamChunk, Upstream, UpstreamError, UpstreamReply, UpstreamStream
 
 __all__ = ["TracedUpstream", "traced_upstream"]
 
@@ -188,6 +188,25 @@ class _TracedStream:
                 _failed(self._span, exc)
             self._end()
             raise
+        self._note(chunk)
+        return chunk
+
+    async def batches(self) -> AsyncIterator[Frames]:
+        try:
+            async for frames in self._inner.batches():
+                for chunk in frames:
+                    self._note(chunk)
+                yield frames
+        except GeneratorExit:
+            raise  # closed by its reader: aclose says so
+        except BaseException as exc:
+            if self._span is not None:
+                _failed(self._span, exc)
+            self._end()
+            raise
+        self._end()
+
+    def _note(self, chunk: StreamChunk) -> None:
         span = self._span
         if span is not None:
             if not self._named and chunk.raw:
@@ -200,7 +219,6 @@ class _TracedStream:
                 span.set_attribute("gen_ai.usage.output_tokens", chunk.usage.completion_tokens)
             if chunk.last:
                 self._end()
-        return chunk
 
     def _end(self) -> None:
         if self._span is not None:

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Stream
 
 from application.gateway_request import GatewayRequest
-from application.ports.upstream import ModelCatalog, StreamChunk
+from application.ports.upstream import ModelCatalog
 from application.principal import Principal
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.proxy_model_request import ProxyModelRequest
@@ -90,13 +90,16 @@ async def _gemini_events(
 
     try:
         async for event in events:
-            if event.__class__ is StreamChunk:
-                data = _data(event.raw)  # type: ignore[union-attr]
-                if data is not None:
-                    for obj in translator.feed(data):
-                        yield framed(obj)
-            elif isinstance(event, StreamBroken):
+            if isinstance(event, StreamBroken):
                 yield framed(gemini_error_body(event.error.status, event.error.message))
+                continue
+            out = []
+            for chunk in event:
+                data = _data(chunk.raw)
+                if data is not None:
+                    out += [framed(obj) for obj in translator.feed(data)]
+            if out:
+                yield b"".join(out)
         for obj in translator.finish():
             yield framed(obj)
         if framer is not None:

@@ -3,7 +3,6 @@
 import json
 from collections.abc import AsyncIterator
 
-from application.ports.upstream import StreamChunk
 from application.use_cases.stream_model_request import StreamBroken, StreamEvent
 
 
@@ -13,15 +12,19 @@ def error_frame(message: str, status: int) -> bytes:
 
 
 async def sse_body(events: AsyncIterator[StreamEvent], wants_usage: bool) -> AsyncIterator[bytes]:
-    """The bytes of each event untouched; the usage report only to a client that asked for it
-    (metering always asks the upstream for one)."""
+    """The bytes of each event untouched, the events of one upstream read in one write; the usage
+    report only to a client that asked for it (metering always asks the upstream for one)."""
     try:
         async for event in events:
-            if event.__class__ is StreamChunk:
-                if wants_usage or not event.report_only:  # type: ignore[union-attr]
-                    yield event.raw  # type: ignore[union-attr]
-            elif isinstance(event, StreamBroken):
+            if isinstance(event, StreamBroken):
                 yield error_frame(event.error.message, event.error.status)
+            elif len(event) == 1:
+                if wants_usage or not event[0].report_only:
+                    yield event[0].raw
+            else:
+                body = b"".join([chunk.raw for chunk in event if wants_usage or not chunk.report_only])
+                if body:
+                    yield body
     finally:
         # Closing here (not at garbage collection) settles a disconnected stream at once.
         await events.aclose()  # type: ignore[attr-defined]
