@@ -914,7 +914,7 @@ def _git_state() -> dict[str, Any]:
 PROFILE_COMPONENTS = (
     ("Redis client (redis-py or Sluice's RESP pipeline)", ("redis/", "limits/redis", "limits/resp")),
     ("Postgres (SQLAlchemy, asyncpg)", ("sqlalchemy/", "asyncpg/", "advanced_alchemy/", "persistence/")),
-    ("upstream client (httpx, aiohttp, openai)", ("httpx/", "httpx_aiohttp/", "aiohttp/", "openai/", "upstream/")),
+    ("upstream client (our pool, httpx, aiohttp, openai)", ("httpx/", "aiohttp/", "openai/", "upstream/")),
     (
         "HTTP server and framework (uvicorn, Litestar/FastAPI, dishka)",
         ("uvicorn/", "litestar/", "dishka/", "<dishka", "fastapi/", "starlette/", "h11/", "httptools/"),
