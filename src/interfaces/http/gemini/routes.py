@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Stream
 
 from application.gateway_request import GatewayRequest
 from application.ports.upstream import ModelCatalog
@@ -19,6 +18,7 @@ from application.use_cases.stream_model_request import StreamBroken, StreamEvent
 from domain.errors import InvalidRequest, UnknownModel
 from domain.plans import Endpoint
 from interfaces.http.credentials import client_ip, client_marks
+from interfaces.http.event_stream import EventStream
 from interfaces.http.gemini.auth import gemini_key
 from interfaces.http.gemini.errors import gemini_error_body
 from interfaces.http.gemini.models import model_id, translate_model, translate_models
@@ -164,8 +164,8 @@ class GeminiController(Controller):
         assert relayed.events is not None
         frames = _gemini_events(relayed.events, StreamTranslator(model, ask.include_thoughts), sse)
         if sse:
-            return Stream(frames, media_type="text/event-stream", headers={**_SSE_HEADERS, **headers})
-        return Stream(frames, media_type=_JSON, headers=headers)
+            return EventStream(frames, media_type="text/event-stream", headers={**_SSE_HEADERS, **headers})
+        return EventStream(frames, media_type=_JSON, headers=headers)
 
     @get("/models")
     @inject

@@ -5,13 +5,13 @@ from typing import Any
 import msgspec
 from dishka import FromDishka
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Stream
 
 from application.ports.upstream import ModelCatalog
 from application.use_cases.generate_images import GenerateImages
 from application.use_cases.stream_model_request import StreamModelRequest
 from application.use_cases.usage_stats import DescribeKey, GetAccountStats
 from domain.money import micros_to_usd
+from interfaces.http.event_stream import EventStream
 from interfaces.http.injection import inject
 from interfaces.http.openai.calls import ForwardModelCall, response_headers
 from interfaces.http.openai.errors import OPENAI_ERRORS, error_response
@@ -70,7 +70,7 @@ class OpenAIController(Controller):
         if relayed.error is not None:
             return OPENAI_ERRORS.upstream_error(relayed.error, headers)
         assert relayed.events is not None
-        return Stream(
+        return EventStream(
             sse_body(relayed.events, chat.wants_usage),
             media_type="text/event-stream",
             headers={**_SSE_HEADERS, **headers},
