@@ -269,3 +269,80 @@ async def test_a_close_cancelled_half_way_is_retried_not_forgotten():
     store.close = close
     await sut.sync()
     assert await inner.balance("a") == 10_000 - 40
+
+
+class SlowLeaseStore(InMemoryLeaseStore):
+    """Takes a loop turn or two to open a lease, as a database would, and counts the openings."""
+
+    def __init__(self, inner: InMemoryCreditLedger) -> None:
+        super().__init__(inner)
+        self.openings = 0
+
+    async def open(self, lease):  # type: ignore[no-untyped-def]
+        self.openings += 1
+        await asyncio.sleep(0.01)
+        return await super().open(lease)
+
+
+async def test_requests_that_find_the_lease_used_up_together_wait_for_one_new_lease():
+    inner = InMemoryCreditLedger()
+    store = SlowLeaseStore(inner)
+    sut, inner, clock = await funded(1_000_000, inner=inner, store=store)
+
+    held = await asyncio.gather(*(sut.reserve(hold_entry("a", 100, f"r{i}", clock.now())) for i in range(64)))
+
+    assert all(h is not None for h in held)
+    assert store.openings <= 4  # leases of 1,000, 2,000 and 4,000 (one taken early): not one each
+    for i in range(64):
+        await sut.append(settle_entry("a", 100, 10, f"r{i}", clock.now()))
+    await sut.sync()
+    assert await inner.balance("a") == 1_000_000 - 64 * 10
+
+
+async def test_the_next_lease_is_taken_while_the_current_one_still_serves():
+    inner = InMemoryCreditLedger()
+    store = SlowLeaseStore(inner)
+    sut, inner, clock = await funded(1_000_000, inner=inner, store=store)
+    await sut.reserve(hold_entry("a", 100, "first", clock.now()))  # the first lease: 1,000
+    assert store.openings == 1
+    for i in range(7):  # down to 200 left, under a quarter: the next lease is being taken
+        await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))
+    await asyncio.sleep(0.001)
+    assert store.openings == 2
+    started = asyncio.get_running_loop().time()
+    await sut.reserve(hold_entry("a", 100, "served-by-the-old-lease", clock.now()))
+    assert asyncio.get_running_loop().time() - started < 0.005  # did not wait for the new lease
+    await asyncio.sleep(0.02)
+    await sut.reserve(hold_entry("a", 100, "served-by-the-new-lease", clock.now()))
+    reserves = [e for e in await inner.entries("a") if e.kind is EntryKind.RESERVE]
+    assert len(reserves) == 2
+
+
+async def test_with_too_little_left_for_an_early_lease_the_remainder_of_the_old_one_still_counts():
+    sut, inner, clock = await funded(1_000)  # one lease takes it all
+    for i in range(8):  # 800 held: an early lease is tried, and the balance outside the lease is 0
+        assert await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now())) is not None
+    await asyncio.sleep(0)
+    for i in range(8):
+        await sut.append(settle_entry("a", 100, 100, f"r{i}", clock.now()))
+    assert await sut.reserve(hold_entry("a", 200, "last", clock.now())) is not None  # exactly what is left
+    assert await sut.reserve(hold_entry("a", 1, "one-too-many", clock.now())) is None
+    await sut.append(settle_entry("a", 200, 200, "last", clock.now()))
+    await sut.sync()
+    assert await inner.balance("a") == 0
+
+
+async def test_sync_waits_for_a_lease_being_taken():
+    inner = InMemoryCreditLedger()
+    store = SlowLeaseStore(inner)
+    sut, inner, clock = await funded(1_000_000, inner=inner, store=store)
+    for i in range(8):
+        await sut.reserve(hold_entry("a", 100, f"r{i}", clock.now()))
+        await sut.append(release_entry("a", 100, f"r{i}", clock.now()))
+    await sut.reserve(hold_entry("a", 900, "big", clock.now()))  # 100 left: the next lease is on its way
+    await sut.append(release_entry("a", 900, "big", clock.now()))
+
+    await sut.sync()
+
+    assert await inner.balance("a") == 1_000_000  # no lease opened after the sync returned them
+    assert sut.open_leases == 0
