@@ -226,3 +226,61 @@ async def test_a_caller_that_goes_away_frees_its_connection_slot(server: RawServ
 def test_a_header_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValueError):
         Http1Pool.header_block({"X-Title": "evil\r\nInjected: 1"})
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+async def test_https_upstreams_are_reached_over_tls_and_an_untrusted_certificate_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    raw = RawServer()
+    raw.server = await asyncio.start_server(raw._serve, "127.0.0.1", 0, ssl=served)
+    port = raw.server.sockets[0].getsockname()[1]
+    try:
+        trusting = ssl.create_default_context(cafile=cert)
+        pool = Http1Pool(f"https://127.0.0.1:{port}/api/v1", ssl_context=trusting)
+        status, _, body = await pool.post("/chat/completions", HEADERS, b"{}", read_timeout=5)
+        assert (status, body) == (200, b'{"ok":true}')
+        assert raw.requests[0].startswith(b"POST /api/v1/chat/completions HTTP/1.1\r\n")
+        await pool.aclose()
+
+        doubting = Http1Pool(f"https://127.0.0.1:{port}/api/v1")  # the system's trust store
+        with pytest.raises(ConnectFailed):
+            await doubting.post("/chat/completions", HEADERS, b"{}", read_timeout=5)
+        await doubting.aclose()
+    finally:
+        await raw.stop()
