@@ -57,3 +57,32 @@ async def test_a_lost_connection_fails_every_waiting_caller() -> None:
     protocol.connection_lost(None)
     with pytest.raises(ConnectionError):
         future.result()
+
+
+async def test_the_commands_of_one_loop_turn_go_out_in_one_write_in_order() -> None:
+    import asyncio
+
+    class Transport:
+        def __init__(self) -> None:
+            self.writes: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.writes.append(data)
+
+    protocol = _Protocol()
+    transport = Transport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(3)]
+    for i, future in enumerate(futures):
+        protocol.queue(encode("GET", f"k{i}"), future)
+    assert transport.writes == []  # nothing until the turn ends
+
+    await asyncio.sleep(0)
+
+    assert transport.writes == [encode("GET", "k0") + encode("GET", "k1") + encode("GET", "k2")]
+    protocol.data_received(b":0\r\n:1\r\n:2\r\n")
+    assert [f.result() for f in futures] == [0, 1, 2]
+    protocol.queue(encode("GET", "k3"), loop.create_future())
+    await asyncio.sleep(0)
+    assert len(transport.writes) == 2  # a later turn, a write of its own
