@@ -18,6 +18,12 @@ from litestar.response.streaming import ASGIStreamingResponse
 from litestar.types import Receive, Send
 
 
+class LastPart(bytes):
+    """The body's last part: it goes out with the end of the response, in one write, not two."""
+
+    __slots__ = ()
+
+
 class _EventStreamBody(ASGIStreamingResponse):
     __slots__ = ()
 
@@ -27,10 +33,15 @@ class _EventStreamBody(ASGIStreamingResponse):
         watcher = asyncio.ensure_future(_disconnect(receive))
         watcher.add_done_callback(lambda done: done.cancelled() or task.cancel())
         iterator: AsyncIterator[bytes] = self.iterator  # type: ignore[assignment]
+        ended = False
         try:
             async for chunk in iterator:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                if ended:
+                    continue  # nothing goes after the end; the iterator still runs to its own end
+                ended = chunk.__class__ is LastPart
+                await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
+            if not ended:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if watcher.cancelled() or not watcher.done() or task.cancelling() > 1:
                 raise  # cancelled from outside (shutdown), not (only) by the client leaving
