@@ -30,10 +30,15 @@ class _EventStreamBody(ASGIStreamingResponse):
     async def send_body(self, send: Send, receive: Receive) -> None:
         task = asyncio.current_task()
         assert task is not None
+        ended = False  # the end is being sent: from here on the relay runs to its own end
+
+        def on_disconnect(done: asyncio.Future[None]) -> None:
+            if not done.cancelled() and not ended:
+                task.cancel()
+
         watcher = asyncio.ensure_future(_disconnect(receive))
-        watcher.add_done_callback(lambda done: done.cancelled() or task.cancel())
+        watcher.add_done_callback(on_disconnect)
         iterator: AsyncIterator[bytes] = self.iterator  # type: ignore[assignment]
-        ended = False
         try:
             async for chunk in iterator:
                 if ended:
@@ -41,6 +46,7 @@ class _EventStreamBody(ASGIStreamingResponse):
                 ended = chunk.__class__ is LastPart
                 await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
             if not ended:
+                ended = True
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if watcher.cancelled() or not watcher.done() or task.cancelling() > 1:
