@@ -474,13 +474,9 @@ class Http1Pool:
         if self._closed:
             conn.abort()
             return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        conn.idle_since = self.loop.time()
-        self._idle.append(conn)
+        if not self._hand_over(conn):
+            conn.idle_since = self.loop.time()
+            self._idle.append(conn)
 
     def lost(self, conn: _Connection) -> None:
         """`conn` is closed: its slot comes free."""
@@ -494,12 +490,14 @@ class Http1Pool:
             pass
         self._hand_over(None)
 
-    def _hand_over(self, conn: _Connection | None) -> None:
+    def _hand_over(self, conn: _Connection | None) -> bool:
+        """Gives `conn` (None: a free slot) to the first caller still waiting; False when none is."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(conn)
-                return
+                return True
+        return False
 
     async def aclose(self) -> None:
         self._closed = True

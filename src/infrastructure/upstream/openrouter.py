@@ -3,8 +3,8 @@
 The calls the gateway forwards go over `Http1Pool` (`http1.py`, pooled keep-alive HTTP/1.1 on
 httptools' parser), which costs a fifth of aiohttp's CPU per call; the model catalogue goes through
 an `httpx.AsyncClient`. Request bodies go out byte for byte; only the gateway's credentials and
-OpenRouter's attribution headers are added. Every failure becomes an
-`UpstreamError` whose status is what the gateway's client should see:
+OpenRouter's attribution headers are added. Every failure becomes an `UpstreamError` whose status
+is what the gateway's client should see:
 
 ==========================================  ======  ==============
 upstream outcome                            status  kind
@@ -225,8 +225,9 @@ class OpenRouterUpstream:
     silence while a non-streamed answer is awaited; ``first_byte_timeout`` how long a stream's response
     headers may take; ``stream_idle_timeout`` the longest silence inside a stream (OpenRouter sends
     keep-alive comments, so a silent stream is a dead one). ``transport`` sends every call through
-    httpx on that transport (tests). ``trace_headers``, when given, adds the current trace's headers to each call
-    (``traceparent``: tracing with SLUICE_OTEL_PROPAGATE_UPSTREAM=1); without it the headers are fixed.
+    httpx on that transport (tests). ``trace_headers``, when given, adds the current trace's headers
+    to each call (``traceparent``: tracing with SLUICE_OTEL_PROPAGATE_UPSTREAM=1); without it the
+    headers are fixed.
     """
 
     def __init__(
@@ -350,7 +351,7 @@ class OpenRouterUpstream:
         encoding = response.headers.get("content-encoding", "").strip().lower()
         chunks = response.aiter_raw() if encoding in ("", "identity") else response.aiter_bytes()
 
-        async def close(_complete: bool) -> None:
+        async def close() -> None:
             aclose_chunks = getattr(chunks, "aclose", None)
             if aclose_chunks is not None:
                 try:
@@ -377,8 +378,8 @@ class OpenRouterUpstream:
                 raise map_transport_error(exc) from exc
             _refuse_stream(path, status, content)
 
-        async def close(_complete: bool) -> None:
-            answer.close()  # a finished answer's connection is back in the pool already
+        async def close() -> None:
+            answer.close()  # before the end, it hangs up; a finished answer's connection is pooled already
 
         return OpenRouterStream(status, answer, close)
 
@@ -445,8 +446,8 @@ class OpenRouterStream:
         "_chunks", "_close", "_closed", "_done", "_eof", "_frames", "_odd_usage_reported", "_splitter", "status",
     )  # fmt: skip
 
-    def __init__(self, status: int, chunks: AsyncIterator[bytes], close: Callable[[bool], Awaitable[None]]) -> None:
-        """`chunks`: the body as it arrives, decoded; `close(complete)`: ends the response, read to its end or not."""
+    def __init__(self, status: int, chunks: AsyncIterator[bytes], close: Callable[[], Awaitable[None]]) -> None:
+        """`chunks`: the body as it arrives, decoded; `close`: ends the response (hangs up before its end)."""
         self.status = status
         self._chunks = chunks
         self._close = close
@@ -527,7 +528,7 @@ class OpenRouterStream:
         if self._done and not self._eof:
             await self._drain()
         self._closed = True
-        await self._close(self._eof)
+        await self._close()
 
 
 class _Batches:
